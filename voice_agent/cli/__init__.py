@@ -1,0 +1,74 @@
+"""The `voice-agent` command: parses arguments, builds the settings once, dispatches.
+
+Each group of subcommands lives in its own module with a ``register(sub, common)`` function that
+adds its parsers; a parser's ``func(args, settings) -> int`` does the work. ``common`` carries the
+options every subcommand takes after its name: ``--config``, ``--db`` and ``--set``.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from voice_agent.settings import Settings, SettingsError, load_settings
+
+COMMAND_MODULES = (
+    "voice_agent.cli.config_cmds",
+    "voice_agent.cli.store_cmds",
+    "voice_agent.cli.nlu_cmds",
+    "voice_agent.cli.chat_cmds",
+    "voice_agent.cli.voice_cmds",
+)
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit status 2 unless given."""
+
+    def __init__(self, message: str, status: int = 2):
+        super().__init__(message)
+        self.status = status
+
+
+def common_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", help="settings file (TOML)")
+    common.add_argument("--db", metavar="PATH", help="database file")
+    common.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                        dest="set_values", help="override one setting (repeatable)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voice-agent", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = common_options()
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub, common)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    cli = {"database": getattr(args, "db", None)}
+    return load_settings(config=getattr(args, "config", None), cli=cli,
+                         sets=getattr(args, "set_values", None))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = settings_from_args(args)
+        return int(args.func(args, settings) or 0)
+    except SettingsError as exc:
+        print(f"voice-agent: settings: {exc}", file=sys.stderr)
+        return 2
+    except CliError as exc:
+        print(f"voice-agent: {exc}", file=sys.stderr)
+        return exc.status
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

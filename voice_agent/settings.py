@@ -1,0 +1,312 @@
+"""One frozen settings object, built once at the edge and passed down.
+
+Layers, each overriding the one before:
+  1. DEFAULTS below;
+  2. a TOML file: ``--config PATH``, else ``$VOICE_AGENT_CONFIG``, else ``voice-agent.toml`` in the
+     working directory (missing is fine unless it was named explicitly);
+  3. environment variables ``VOICE_AGENT_<KEY>``; nested keys use a double underscore
+     (``VOICE_AGENT_FEES__CARD=300``); values are read as TOML values when they parse, else as text
+     (``VOICE_AGENT_LANGUAGES='["en","ko"]'``; a comma list also works for lists);
+     ``VOICE_AGENT_DB`` is the database path;
+  4. CLI flags (``--db``, ``--lang``, ``--set KEY=VALUE``).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+ENV_PREFIX = "VOICE_AGENT_"
+DEFAULT_CONFIG_NAME = "voice-agent.toml"
+
+DEFAULTS: dict[str, Any] = {
+    "company_name": "Palmetto Power & Telecom",
+    # The number printed on bills: the security advice tells callers to trust only this one.
+    "official_phone": "+1 803 555 0100",
+    "database": "voice-agent.db",
+    "languages": ["en", "es", "ko"],
+    "default_language": "en",
+    # Babel locale per language code (money, dates, numbers).
+    "locales": {"en": "en_US", "es": "es_US", "ko": "ko_KR"},
+    "currency": "USD",
+    # Convenience fee per payment method, integer cents.
+    "fees": {"card": 250, "bank": 0},
+    "lockout": {"max_failures": 5, "window_minutes": 30, "lock_minutes": 30, "tries_per_call": 3},
+    # Offline limits: what the agent accepts without a processor online (store-and-forward).
+    "payment_limits": {"min_cents": 100, "max_cents": 100000, "max_per_day_cents": 200000},
+    "arrangements": {"enabled": True, "min_installments": 2, "max_installments": 4, "max_days": 60},
+    # Scheduled payments: at most this many days ahead (0 means up to the due date).
+    "schedule": {"max_days_ahead": 0},
+    # Other ways to pay, read out by the payment_options/fees flows.
+    "payment_options": [
+        {"key": "online", "fee_cents": 0, "text": {
+            "en": "online at palmetto dot example slash pay",
+            "es": "en línea en palmetto punto example barra pay",
+            "ko": "온라인 palmetto.example/pay 에서"}},
+        {"key": "mail", "fee_cents": 0, "text": {
+            "en": "by mail with the stub of your bill",
+            "es": "por correo con el talón de su factura",
+            "ko": "청구서의 납부 용지를 우편으로 보내서"}},
+        {"key": "in_person", "fee_cents": 0, "text": {
+            "en": "in person at any customer center",
+            "es": "en persona en cualquier centro de atención",
+            "ko": "고객 센터를 직접 방문해서"}},
+        {"key": "autopay", "fee_cents": 0, "text": {
+            "en": "with automatic payments from your bank account",
+            "es": "con pagos automáticos desde su cuenta bancaria",
+            "ko": "은행 계좌 자동 이체로"}},
+    ],
+    # Vosk model per language: a directory, or "" to look in models/<lang>/ and then installed packages.
+    "models": {"en": "", "es": "", "ko": ""},
+    "models_dir": "models",
+    # espeak-ng voice per language.
+    "voices": {"en": "en-us", "es": "es-419", "ko": "ko"},
+    "speech_rate": 165,
+    "slow_speech_rate": 120,
+    "audio": {"sample_rate": 16000, "no_input_timeout_s": 6.0, "end_silence_ms": 800,
+              "max_utterance_s": 20.0,
+              # Recognition confidence bands: >= accept is taken as heard, >= confirm is read back,
+              # below confirm is treated as not understood.
+              "confidence_accept": 0.85, "confidence_confirm": 0.5},
+    # Secrets kept outside the database; "" means next to the database file (<db>.vault-key, ...).
+    "vault_key_path": "",
+    "pepper_path": "",
+    "audit_checkpoint_path": "",
+    "log_path": "",
+    # Hand-off to a person: a SIP URI when a telephony front end can transfer, else callbacks.
+    "transfer_target": "",
+    "callback_windows": ["morning", "afternoon", "evening"],
+    "sip": {"listen": "127.0.0.1:5060", "allowed_peers": ["127.0.0.1"], "max_calls": 8},
+}
+
+# Keys whose values are never printed.
+SECRET_KEYS = {"vault_key", "pepper", "password", "secret"}
+
+
+class SettingsError(ValueError):
+    """A settings file or override that cannot be used; the message says which and why."""
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
+
+
+# Maps whose keys are open: a new language or payment method may be added in a settings file.
+OPEN_MAPS = {"models", "voices", "locales", "fees"}
+
+
+def _merge(base: dict, over: Mapping, where: str) -> None:
+    for key, value in over.items():
+        name = f"{where}.{key}" if where else key
+        if key not in base:
+            if where not in OPEN_MAPS:
+                raise SettingsError(f"unknown setting {name}")
+            base[key] = copy.deepcopy(value)
+        elif isinstance(base[key], dict) and isinstance(value, Mapping):
+            _merge(base[key], value, name)
+        else:
+            base[key] = copy.deepcopy(value)
+
+
+def _parse_scalar(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _set_path(data: dict, dotted: str, raw: str) -> None:
+    parts = [p for p in dotted.lower().replace("__", ".").split(".") if p]
+    if not parts:
+        raise SettingsError(f"empty setting name in {dotted!r}")
+    cur = data
+    for p in parts[:-1]:
+        if not isinstance(cur.get(p), dict):
+            raise SettingsError(f"unknown setting {dotted}")
+        cur = cur[p]
+    leaf = parts[-1]
+    value = _parse_scalar(raw)
+    old = cur.get(leaf)
+    if isinstance(old, list) and isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(old, bool) and isinstance(value, str):
+        value = value.lower() in ("1", "true", "yes", "on")
+    _merge(cur, {leaf: value}, ".".join(parts[:-1]) or "")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective settings. ``data`` is read-only; use the helpers for common lookups."""
+
+    data: Mapping[str, Any]
+    source: tuple[str, ...] = field(default=())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    # Frequently used values, named so callers read well.
+    @property
+    def company_name(self) -> str:
+        return self.data["company_name"]
+
+    @property
+    def database(self) -> Path:
+        return Path(self.data["database"])
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self.data["languages"])
+
+    @property
+    def default_language(self) -> str:
+        return self.data["default_language"]
+
+    def locale(self, lang: str) -> str:
+        return self.data["locales"].get(lang, lang)
+
+    def fee_cents(self, method: str) -> int:
+        return int(self.data["fees"].get(method, 0))
+
+    def _beside_db(self, key: str, suffix: str) -> Path:
+        explicit = self.data.get(key) or ""
+        return Path(explicit) if explicit else Path(str(self.database) + suffix)
+
+    @property
+    def vault_key_path(self) -> Path:
+        return self._beside_db("vault_key_path", ".vault-key")
+
+    @property
+    def pepper_path(self) -> Path:
+        return self._beside_db("pepper_path", ".pepper")
+
+    @property
+    def audit_checkpoint_path(self) -> Path:
+        return self._beside_db("audit_checkpoint_path", ".audit-checkpoint")
+
+    @property
+    def log_path(self) -> Path:
+        return self._beside_db("log_path", ".log")
+
+    def with_overrides(self, **overrides: Any) -> "Settings":
+        """A copy with top-level keys replaced (used by CLI flags and tests)."""
+        data = _thaw(self.data)
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            _merge(data, {key: value}, "")
+        _validate(data)
+        return Settings(_freeze(data), self.source + ("overrides",))
+
+    def as_dict(self, masked: bool = True) -> dict[str, Any]:
+        data = _thaw(self.data)
+        if masked:
+            _mask(data)
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2, ensure_ascii=False)
+
+
+def _mask(data: Any) -> None:
+    if isinstance(data, dict):
+        for key in list(data):
+            if any(s in key for s in SECRET_KEYS) and isinstance(data[key], str) and data[key]:
+                if not key.endswith("_path"):
+                    data[key] = "****"
+            else:
+                _mask(data[key])
+
+
+def _validate(data: dict) -> None:
+    langs = data["languages"]
+    if not langs or not all(isinstance(x, str) for x in langs):
+        raise SettingsError("languages must be a non-empty list of language codes")
+    if data["default_language"] not in langs:
+        raise SettingsError(
+            f"default_language {data['default_language']!r} is not among languages {langs}")
+    for method, cents in data["fees"].items():
+        if not isinstance(cents, int) or cents < 0:
+            raise SettingsError(f"fees.{method} must be a whole number of cents >= 0")
+    lim = data["payment_limits"]
+    if not (isinstance(lim["min_cents"], int) and isinstance(lim["max_cents"], int)
+            and 0 < lim["min_cents"] <= lim["max_cents"]):
+        raise SettingsError("payment_limits: need 0 < min_cents <= max_cents (integer cents)")
+    lo = data["lockout"]
+    for k in ("max_failures", "window_minutes", "lock_minutes", "tries_per_call"):
+        if not isinstance(lo[k], int) or lo[k] <= 0:
+            raise SettingsError(f"lockout.{k} must be a positive whole number")
+
+
+def load_settings(config: str | os.PathLike | None = None,
+                  env: Mapping[str, str] | None = None,
+                  cli: Mapping[str, Any] | None = None,
+                  sets: list[str] | None = None,
+                  cwd: Path | None = None) -> Settings:
+    """Build the effective settings: defaults < TOML file < environment < CLI."""
+    env = os.environ if env is None else env
+    cwd = cwd or Path.cwd()
+    data = copy.deepcopy(DEFAULTS)
+    source = ["defaults"]
+
+    path: Path | None = None
+    explicit = False
+    if config:
+        path, explicit = Path(config), True
+    elif env.get(ENV_PREFIX + "CONFIG"):
+        path, explicit = Path(env[ENV_PREFIX + "CONFIG"]), True
+    elif (cwd / DEFAULT_CONFIG_NAME).exists():
+        path = cwd / DEFAULT_CONFIG_NAME
+    if path is not None:
+        if not path.exists():
+            if explicit:
+                raise SettingsError(f"settings file {path} does not exist")
+        else:
+            try:
+                file_data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from None
+            _merge(data, file_data, "")
+            source.append(str(path))
+
+    for key, raw in sorted(env.items()):
+        if not key.startswith(ENV_PREFIX) or key == ENV_PREFIX + "CONFIG":
+            continue
+        name = key[len(ENV_PREFIX):].lower()
+        if name == "db":
+            name = "database"
+        _set_path(data, name, raw)
+        source.append(f"env {key}")
+
+    for item in sets or []:
+        if "=" not in item:
+            raise SettingsError(f"--set needs KEY=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        _set_path(data, k.strip(), v.strip())
+        source.append(f"--set {k.strip()}")
+    for key, value in (cli or {}).items():
+        if value is not None:
+            _merge(data, {key: value}, "")
+            source.append(f"--{key}")
+
+    _validate(data)
+    return Settings(_freeze(data), tuple(source))
