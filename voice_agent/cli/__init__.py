@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "voice_agent.cli.nlu_cmds",
     "voice_agent.cli.chat_cmds",
     "voice_agent.cli.voice_cmds",
+    "voice_agent.cli.sip_cmds",
 )
 
 
