@@ -1,0 +1,85 @@
+"""Settings: defaults < TOML file < environment < CLI, frozen, validated, secrets masked."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from voice_agent.settings import Settings, SettingsError, load_settings
+
+
+def test_defaults_are_frozen(tmp_path):
+    s = load_settings(env={}, cwd=tmp_path)
+    assert isinstance(s, Settings)
+    assert s.fee_cents("card") == 250
+    with pytest.raises(TypeError):
+        s.data["fees"]["card"] = 1  # read-only mapping
+    with pytest.raises(AttributeError):
+        s.data = {}
+
+
+def test_layers_override_in_order(tmp_path):
+    (tmp_path / "voice-agent.toml").write_text(
+        'company_name = "File Co"\ndatabase = "file.db"\n[fees]\ncard = 300\n')
+    s = load_settings(env={}, cwd=tmp_path)
+    assert (s.company_name, s.fee_cents("card"), str(s.database)) == ("File Co", 300, "file.db")
+    env = {"VOICE_AGENT_FEES__CARD": "400", "VOICE_AGENT_DB": "env.db"}
+    s = load_settings(env=env, cwd=tmp_path)
+    assert (s.fee_cents("card"), str(s.database)) == (400, "env.db")
+    s = load_settings(env=env, cwd=tmp_path, cli={"database": "cli.db"}, sets=["fees.card=500"])
+    assert (s.fee_cents("card"), str(s.database)) == (500, "cli.db")
+    assert s.company_name == "File Co"
+
+
+def test_explicit_config_and_env_config(tmp_path):
+    other = tmp_path / "other.toml"
+    other.write_text('default_language = "es"\n')
+    assert load_settings(config=other, env={}, cwd=tmp_path).default_language == "es"
+    env = {"VOICE_AGENT_CONFIG": str(other)}
+    assert load_settings(env=env, cwd=tmp_path).default_language == "es"
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings(config=tmp_path / "missing.toml", env={}, cwd=tmp_path)
+
+
+def test_lists_from_environment(tmp_path):
+    s = load_settings(env={"VOICE_AGENT_LANGUAGES": "en,ko"}, cwd=tmp_path)
+    assert s.languages == ("en", "ko")
+    s = load_settings(env={"VOICE_AGENT_LANGUAGES": '["ko", "en"]',
+                           "VOICE_AGENT_DEFAULT_LANGUAGE": "ko"}, cwd=tmp_path)
+    assert s.languages == ("ko", "en") and s.default_language == "ko"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("nonsense = 1\n", "unknown setting nonsense"),
+    ("[fees]\ncard = -1\n", "fees.card"),
+    ('default_language = "fr"\n', "default_language"),
+    ("[payment_limits]\nmin_cents = 500\nmax_cents = 100\n", "payment_limits"),
+    ("this is not toml", "not valid TOML"),
+])
+def test_bad_settings_are_named(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(SettingsError, match=message):
+        load_settings(config=path, env={}, cwd=tmp_path)
+
+
+def test_new_language_and_method_can_be_added(tmp_path):
+    path = tmp_path / "x.toml"
+    path.write_text('languages = ["en", "fr"]\n[voices]\nfr = "fr-fr"\n[fees]\ncash = 0\n')
+    s = load_settings(config=path, env={}, cwd=tmp_path)
+    assert s["voices"]["fr"] == "fr-fr" and s.fee_cents("cash") == 0
+
+
+def test_secret_files_live_beside_the_database(tmp_path):
+    s = load_settings(env={}, cwd=tmp_path, cli={"database": str(tmp_path / "a.db")})
+    assert s.vault_key_path == tmp_path / "a.db.vault-key"
+    assert s.pepper_path == tmp_path / "a.db.pepper"
+    assert s.audit_checkpoint_path == tmp_path / "a.db.audit-checkpoint"
+
+
+def test_config_show_cli(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "voice_agent", "config", "show", "--db", "x.db",
+                          "--set", "fees.bank=25"], capture_output=True, text=True, cwd=tmp_path,
+                         env={"PATH": "/usr/bin:/bin"}, check=True).stdout
+    data = json.loads(out.split("\n# sources")[0])
+    assert data["database"] == "x.db" and data["fees"]["bank"] == 25
