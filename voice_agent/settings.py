@@ -78,6 +78,11 @@ DEFAULTS: dict[str, Any] = {
     "pepper_path": "",
     "audit_checkpoint_path": "",
     "log_path": "",
+    # Memory-hard hashing of PINs and SSN digits (scrypt; n*r*128 bytes of memory per hash: 16 MiB).
+    # Tests lower n through this setting; the stored hash records its own parameters.
+    "password_hash": {"n": 16384, "r": 8, "p": 1},
+    # Processes hashing secrets during `db import` (0 = one per CPU).
+    "import_workers": 0,
     # Hand-off to a person: a SIP URI when a telephony front end can transfer, else callbacks.
     "transfer_target": "",
     "callback_windows": ["morning", "afternoon", "evening"],
