@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
     # Babel locale per language code (money, dates, numbers).
     "locales": {"en": "en_US", "es": "es_US", "ko": "ko_KR"},
     "currency": "USD",
+    # Local time zone for the dates and times read to callers (payment time); stored times stay UTC.
+    "timezone": "America/New_York",
     # Convenience fee per payment method, integer cents.
     "fees": {"card": 250, "bank": 0},
     "lockout": {"max_failures": 5, "window_minutes": 30, "lock_minutes": 30, "tries_per_call": 3},
