@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(python3 python3-venv python3-pip espeak-ng libportaudio2 sox libsox-fmt-all)
+DEBIAN_PACKAGES=(python3 python3-venv python3-pip espeak-ng libportaudio2 sox libsox-fmt-all baresip)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -28,6 +28,6 @@ want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing Python packages into .venv (first time takes a minute)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[ko,dev]'
+  .venv/bin/python -m pip install -q -e '.[ko,dev,sip]'
   echo "$want" > "$stamp"
 fi
