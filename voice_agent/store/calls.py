@@ -1,0 +1,73 @@
+"""Call records and their turns (the transcript), redacted where the dialogue asks.
+
+``add_turn(redact=True)`` stores "[redacted]" (the dialogue sets it while a PIN, card number or
+SSN is being given). As a second line of defence, any run of 12-19 digits that passes the Luhn
+check (a card number the dialogue forgot to flag) is masked down to its last four.
+"""
+from __future__ import annotations
+
+import re
+
+from voice_agent.store.crypto import luhn_ok
+from voice_agent.store.db import iso, utcnow
+
+REDACTED = "[redacted]"
+# 12-19 digits, optionally separated by single spaces or dashes.
+_DIGIT_RUN = re.compile(r"\d(?:[ -]?\d){11,18}")
+
+
+def mask_card_numbers(text: str) -> str:
+    def repl(m: re.Match) -> str:
+        digits = re.sub(r"\D", "", m.group(0))
+        return f"[card ending {digits[-4:]}]" if luhn_ok(digits) else m.group(0)
+    return _DIGIT_RUN.sub(repl, text)
+
+
+class CallsMixin:
+    """Part of :class:`voice_agent.store.Store`."""
+
+    def start_call(self, channel: str, lang: str, caller_id: str | None = None) -> int:
+        with self.tx() as db:
+            db.execute("INSERT INTO calls (channel, lang, caller_id, started_at) VALUES (?, ?, ?, ?)",
+                       [channel, lang, caller_id, iso(utcnow())])
+            return db.execute("SELECT last_insert_rowid()").fetchone()[0]
+
+    def add_turn(self, call_id: int, speaker: str, text: str, *, expecting: str | None = None,
+                 confidence: float | None = None, redact: bool = False) -> None:
+        stored = REDACTED if redact else mask_card_numbers(text or "")
+        with self.tx() as db:
+            db.execute("INSERT INTO turns (call_id, speaker, text, expecting, confidence, redacted,"
+                       " at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       [call_id, speaker, stored, expecting, confidence, int(redact),
+                        iso(utcnow())])
+
+    def end_call(self, call_id: int, outcome: str, *, account_number: str | None = None,
+                 summary: str | None = None) -> None:
+        with self.tx() as db:
+            db.execute("UPDATE calls SET ended_at = ?, outcome = ?,"
+                       " account_number = COALESCE(?, account_number), summary = ? WHERE id = ?",
+                       [iso(utcnow()), outcome, account_number,
+                        mask_card_numbers(summary) if summary else None, call_id])
+
+    def calls(self, limit: int = 50) -> list[dict]:
+        """The newest calls (no turns; ``turns`` holds their count)."""
+        with self.tx.read() as db:
+            rows = db.execute(
+                "SELECT c.*, (SELECT COUNT(*) FROM turns t WHERE t.call_id = c.id) AS turns"
+                " FROM calls c ORDER BY c.id DESC LIMIT ?", [limit])
+            cols = [d[0] for d in rows.description]
+            return [dict(zip(cols, r)) for r in rows.fetchall()]
+
+    def call(self, call_id: int) -> dict | None:
+        """One call with its turns in order, or None."""
+        with self.tx.read() as db:
+            cur = db.execute("SELECT * FROM calls WHERE id = ?", [call_id])
+            row = cur.fetchone()
+            if row is None:
+                return None
+            record = dict(zip([d[0] for d in cur.description], row))
+            cur = db.execute("SELECT speaker, text, expecting, confidence, redacted, at FROM turns"
+                             " WHERE call_id = ? ORDER BY id", [call_id])
+            cols = [d[0] for d in cur.description]
+            record["turns"] = [dict(zip(cols, r)) for r in cur.fetchall()]
+        return record

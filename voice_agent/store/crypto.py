@@ -1,0 +1,156 @@
+"""Secrets at rest: peppered scrypt hashes for PINs/SSN digits, an AES-GCM vault for numbers.
+
+Hash format (one text column): ``scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>``. The password fed
+to scrypt is ``HMAC-SHA256(pepper, secret)``: the pepper is 32 random bytes in a file outside the
+database, so a stolen database alone does not let anyone brute-force a 4-digit PIN. Each hash
+records its own cost, so raising ``password_hash.n`` later still verifies old hashes.
+
+Vault entries are ``AESGCM(key).encrypt(nonce, json, aad=token)`` with a fresh 12-byte nonce;
+the 32-byte key lives in ``settings.vault_key_path`` (mode 0600, created on first use). Binding
+the token as associated data stops a ciphertext being moved to another token.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+SALT_BYTES = 16
+HASH_BYTES = 32
+KEY_BYTES = 32
+NONCE_BYTES = 12
+
+
+def secret_file(path: Path, size: int = KEY_BYTES) -> bytes:
+    """Read a key file, creating it with mode 0600 on first use (O_EXCL: no race, no overwrite)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = secrets.token_bytes(size)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:            # another process made it first: use theirs
+            return secret_file(path, size)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    if len(data) != size:
+        raise ValueError(f"key file {path} is damaged (expected {size} bytes)")
+    return data
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def hash_secret(secret: str, pepper: bytes, n: int, r: int, p: int) -> str:
+    """A salted, peppered, memory-hard hash (module-level so a process pool can call it)."""
+    salt = secrets.token_bytes(SALT_BYTES)
+    digest = _scrypt(secret, pepper, salt, n, r, p)
+    return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(digest)}"
+
+
+def _scrypt(secret: str, pepper: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
+    password = hmac.new(pepper, secret.encode("utf-8"), hashlib.sha256).digest()
+    return hashlib.scrypt(password, salt=salt, n=n, r=r, p=p, dklen=HASH_BYTES,
+                          maxmem=256 * n * r * p + 2**20)
+
+
+def check_secret(secret: str, stored: str, pepper: bytes) -> bool:
+    """Constant-time comparison of ``secret`` against a stored hash."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        want = base64.b64decode(digest)
+        got = _scrypt(secret, pepper, base64.b64decode(salt), int(n), int(r), int(p))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, want)
+
+
+class Hasher:
+    """Hashes and checks secrets with the store's pepper and the configured scrypt cost."""
+
+    def __init__(self, pepper_path: Path, n: int, r: int, p: int):
+        self.pepper = secret_file(pepper_path)
+        self.n, self.r, self.p = n, r, p
+        # A real hash of nothing anyone knows: checked when the account (or its PIN) does not
+        # exist, so that path costs the same scrypt as a real comparison.
+        self._dummy = hash_secret(secrets.token_hex(8), self.pepper, n, r, p)
+
+    def hash(self, secret: str) -> str:
+        return hash_secret(secret, self.pepper, self.n, self.r, self.p)
+
+    def check(self, secret: str, stored: str | None) -> bool:
+        if not stored:
+            check_secret(secret, self._dummy, self.pepper)
+            return False
+        return check_secret(secret, stored, self.pepper)
+
+    def burn(self) -> None:
+        """Spend one hash's worth of time (unknown account, missing factor)."""
+        check_secret("0000", self._dummy, self.pepper)
+
+
+class Vault:
+    """AES-GCM encryption of card and bank details under a key kept outside the database."""
+
+    def __init__(self, key_path: Path):
+        self._aead = AESGCM(secret_file(key_path))
+
+    def seal(self, token: str, payload: dict) -> tuple[bytes, bytes]:
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        data = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+        return nonce, self._aead.encrypt(nonce, data, token.encode("ascii"))
+
+    def open(self, token: str, nonce: bytes, ciphertext: bytes) -> dict:
+        return json.loads(self._aead.decrypt(nonce, ciphertext, token.encode("ascii")))
+
+    def encrypt_blob(self, data: bytes, aad: bytes) -> bytes:
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, data, aad)
+
+    def decrypt_blob(self, blob: bytes, aad: bytes) -> bytes:
+        return self._aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+
+
+def new_token() -> str:
+    return "tok_" + secrets.token_hex(12)
+
+
+# --- card numbers -------------------------------------------------------------------------
+
+def luhn_ok(number: str) -> bool:
+    if not number.isdigit():
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def card_brand(number: str) -> str:
+    """The card network from the number's prefix (IIN ranges), "card" when unknown."""
+    if number.startswith("4"):
+        return "visa"
+    two, four = int(number[:2] or 0), int(number[:4] or 0)
+    if 51 <= two <= 55 or 2221 <= four <= 2720:
+        return "mastercard"
+    if two in (34, 37):
+        return "amex"
+    if number.startswith("6011") or number.startswith("65") or 644 <= int(number[:3] or 0) <= 649:
+        return "discover"
+    return "card"
