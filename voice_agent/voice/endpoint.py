@@ -1,0 +1,131 @@
+"""End of speech and no input, decided by us (Vosk 0.3.45 has no endpointer API).
+
+webrtcvad marks 30 ms frames as voiced or not. Speech starts when most of the recent frames are
+voiced (a click is not speech), ends after ``end_silence_ms`` of unvoiced frames, and is cut at
+``max_utterance_s``. No speech within ``no_input_timeout_s`` is the dialogue's no-input event.
+A little audio before the start is kept so the recognizer hears the first syllable whole.
+"""
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+FRAME_MS = 30
+VAD_RATES = (8000, 16000, 32000, 48000)
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One stretch of speech: its PCM (with lead-in) and where it sits in the stream, seconds."""
+
+    pcm: bytes = field(repr=False)
+    rate: int
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class NoInput:
+    """Nothing was said before the timeout."""
+
+    waited_s: float
+
+
+@dataclass
+class Endpointer:
+    """Feed PCM as it arrives; ``feed`` returns an Utterance or NoInput when the turn is over."""
+
+    rate: int = 16000
+    no_input_timeout_s: float = 6.0
+    end_silence_ms: int = 800
+    max_utterance_s: float = 20.0
+    aggressiveness: int = 2
+    start_frames: int = 5          # look-back window for the speech start...
+    start_voiced: int = 3          # ...of which this many must be voiced
+    lead_in_ms: int = 300
+    _pending: bytes = b""
+    _frames_seen: int = 0
+    _recent: collections.deque = field(default_factory=collections.deque)
+    _speech: list[bytes] | None = None
+    _speech_start: int = 0
+    _silent_run: int = 0
+
+    def __post_init__(self) -> None:
+        if self.rate not in VAD_RATES:
+            raise ValueError(f"the voice detector needs 8, 16, 32 or 48 kHz audio, not {self.rate} Hz")
+        import webrtcvad  # lazy: only voice front ends need it
+        self._vad = webrtcvad.Vad(self.aggressiveness)
+        self.frame_bytes = self.rate * FRAME_MS // 1000 * 2
+        self._recent = collections.deque(maxlen=max(self.start_frames, self.lead_in_ms // FRAME_MS))
+
+    @classmethod
+    def from_settings(cls, audio: Mapping[str, Any], rate: int = 16000, **kw: Any) -> "Endpointer":
+        return cls(rate=rate, no_input_timeout_s=float(audio["no_input_timeout_s"]),
+                   end_silence_ms=int(audio["end_silence_ms"]),
+                   max_utterance_s=float(audio["max_utterance_s"]), **kw)
+
+    @property
+    def in_speech(self) -> bool:
+        return self._speech is not None
+
+    @property
+    def elapsed_s(self) -> float:
+        return self._frames_seen * FRAME_MS / 1000
+
+    def reset(self) -> None:
+        """Start a new turn (the no-input clock starts again)."""
+        self._pending, self._frames_seen, self._speech, self._silent_run = b"", 0, None, 0
+        self._recent.clear()
+
+    def _utterance(self) -> Utterance:
+        pcm = b"".join(self._speech or [])
+        start = self._speech_start * FRAME_MS / 1000
+        end = self._frames_seen * FRAME_MS / 1000
+        self._speech = None
+        return Utterance(pcm, self.rate, start, end)
+
+    def feed(self, pcm: bytes) -> Utterance | NoInput | None:
+        data = self._pending + pcm
+        usable = len(data) - len(data) % self.frame_bytes
+        self._pending = data[usable:]
+        for pos in range(0, usable, self.frame_bytes):
+            frame = data[pos: pos + self.frame_bytes]
+            self._frames_seen += 1
+            voiced = self._vad.is_speech(frame, self.rate)
+            if self._speech is None:
+                self._recent.append((frame, voiced))
+                window = list(self._recent)[-self.start_frames:]
+                if sum(v for _, v in window) >= self.start_voiced:
+                    self._speech = [f for f, _ in self._recent]      # lead-in included
+                    self._speech_start = self._frames_seen - len(self._recent)
+                    self._silent_run = 0
+                    self._recent.clear()
+                elif self.elapsed_s >= self.no_input_timeout_s:
+                    return NoInput(self.elapsed_s)
+                continue
+            self._speech.append(frame)
+            self._silent_run = 0 if voiced else self._silent_run + 1
+            if self._silent_run * FRAME_MS >= self.end_silence_ms:
+                return self._utterance()
+            if len(self._speech) * FRAME_MS / 1000 >= self.max_utterance_s:
+                return self._utterance()
+        return None
+
+    def finish(self) -> Utterance | NoInput:
+        """The stream ended (end of a recorded turn): speech so far, or no input."""
+        if self._speech is not None:
+            return self._utterance()
+        return NoInput(self.elapsed_s)
+
+
+def find_speech(pcm: bytes, rate: int, audio: Mapping[str, Any]) -> Utterance | NoInput:
+    """The first utterance in a recording, or NoInput (the recording is one caller turn).
+
+    A recording has no clock to wait on, so the whole file is searched whatever its length; the
+    no-input timeout applies to live audio only.
+    """
+    ep = Endpointer.from_settings(audio, rate=rate)
+    ep.no_input_timeout_s = float("inf")
+    result = ep.feed(pcm)
+    return result if result is not None else ep.finish()
