@@ -1,0 +1,109 @@
+"""Moves one call's audio between PJSIP's conference bridge and our pipeline.
+
+PJSIP decodes G.711 from RTP and resamples it to the bridge rate; this port receives those frames
+(``onFrameReceived``, the caller's voice) and supplies the agent's speech (``onFrameRequested``).
+Both callbacks run in PJSIP's media clock thread every 20 ms, so they only touch small locked
+buffers; the call's worker thread reads the caller's audio and queues prompts from outside.
+
+Barge-in is ``stop_playback()``: the rest of the prompt is dropped and silence follows at once.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+
+from voice_agent.sip.stack import pj
+
+FRAME_MS = 20
+
+
+class CallAudioPort(pj.AudioMediaPort):
+    """A PCM port at ``rate`` Hz, 16-bit mono, 20 ms frames."""
+
+    def __init__(self, rate: int = 16000, max_queued_s: float = 30.0):
+        super().__init__()
+        self.rate = rate
+        self.frame_bytes = rate * FRAME_MS // 1000 * 2
+        self._silence = b"\0" * self.frame_bytes
+        self._out = bytearray()
+        self._lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
+        # Caller audio waiting for the worker; bounded so a stalled worker cannot eat memory
+        # (old frames are dropped, which only happens if the worker is far behind).
+        self._in: queue.Queue[bytes] = queue.Queue(maxsize=int(max_queued_s * 1000 / FRAME_MS))
+        self.frames_in = 0
+        self.frames_out = 0
+        fmt = pj.MediaFormatAudio()
+        fmt.init(pj.PJMEDIA_FORMAT_PCM, rate, 1, FRAME_MS * 1000, 16)
+        self.createPort("va-call", fmt)
+
+    # -- called by PJSIP's media thread -------------------------------------------------------
+    def onFrameRequested(self, frame) -> None:  # noqa: N802 (PJSIP's name)
+        with self._lock:
+            chunk = bytes(self._out[: self.frame_bytes])
+            del self._out[: self.frame_bytes]
+            if not self._out:
+                self._idle.set()
+        if len(chunk) < self.frame_bytes:
+            chunk += self._silence[len(chunk):]
+        else:
+            self.frames_out += 1
+        frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
+        frame.buf = pj.ByteVector(chunk)
+        frame.size = len(chunk)
+
+    def onFrameReceived(self, frame) -> None:  # noqa: N802
+        if frame.type != pj.PJMEDIA_FRAME_TYPE_AUDIO or frame.size <= 0:
+            return
+        data = bytes(frame.buf)
+        self.frames_in += 1
+        try:
+            self._in.put_nowait(data)
+        except queue.Full:
+            try:
+                self._in.get_nowait()
+            except queue.Empty:
+                pass
+            self._in.put_nowait(data)
+
+    # -- called by the call's worker ------------------------------------------------------------
+    def play(self, pcm: bytes) -> None:
+        """Queue speech (16-bit mono PCM at ``self.rate``) after whatever is playing."""
+        if not pcm:
+            return
+        with self._lock:
+            self._out += pcm
+            self._idle.clear()
+
+    def stop_playback(self) -> None:
+        """Barge-in: drop the rest of the prompt."""
+        with self._lock:
+            self._out.clear()
+            self._idle.set()
+
+    @property
+    def playing(self) -> bool:
+        return not self._idle.is_set()
+
+    def remaining_s(self) -> float:
+        with self._lock:
+            return len(self._out) / (2 * self.rate)
+
+    def wait_played(self, timeout: float | None = None) -> bool:
+        return self._idle.wait(timeout)
+
+    def read(self, timeout: float) -> bytes | None:
+        """The next 20 ms of caller audio, or None after ``timeout`` seconds without any."""
+        try:
+            return self._in.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def drain(self) -> None:
+        """Forget caller audio received so far (e.g. our own prompt echoed back before listening)."""
+        while True:
+            try:
+                self._in.get_nowait()
+            except queue.Empty:
+                return

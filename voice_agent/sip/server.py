@@ -1,0 +1,168 @@
+"""The phone line: answers allowed INVITEs and runs one worker thread per call.
+
+Each answered call gets a ``CallLine`` and a thread running ``handler(line)`` (the dialogue over the
+voice pipeline, see ``voice_agent.sip.session``); the handler shares whatever models it closed over.
+Policy comes first: peers outside the allow-list get 403, calls beyond ``max_calls`` get 486.
+PJSIP parses and rejects malformed messages itself; a failing handler ends only its own call.
+"""
+from __future__ import annotations
+
+import collections
+import itertools
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from voice_agent.sip.call import CallLine, SipCall
+from voice_agent.sip.policy import Admission, CallSlots, PeerAllowList, admit, caller_id
+from voice_agent.sip.stack import SipEndpoint, pj
+
+log = logging.getLogger("voice_agent.sip")
+
+CallHandler = Callable[[CallLine], None]
+
+
+@dataclass
+class ServerStats:
+    """Counts since start, printed by ``serve`` and read by tests and the benchmark."""
+
+    answered: int = 0
+    completed: int = 0
+    forbidden: int = 0
+    busy: int = 0
+    handler_errors: int = 0
+
+
+class _Account(pj.Account):
+    def __init__(self, server: "SipServer"):
+        super().__init__()
+        self.server = server
+
+    def onIncomingCall(self, prm) -> None:  # noqa: N802
+        self.server._incoming(self, prm)
+
+
+class SipServer:
+    """``SipServer(host, port, handler, allowed_peers=[...], max_calls=8).start()``."""
+
+    def __init__(self, host: str, port: int, handler: CallHandler, *, allowed_peers, max_calls: int,
+                 rate: int = 16000, log_level: int = 1,
+                 on_event: Callable[[dict], None] | None = None):
+        self.allow = PeerAllowList(list(allowed_peers))
+        self.slots = CallSlots(max_calls)
+        self.handler = handler
+        self.rate = rate
+        self.stats = ServerStats()
+        self.on_event = on_event or (lambda event: None)
+        self.endpoint = SipEndpoint(host, port, max_calls=max_calls, clock_rate=rate,
+                                    log_level=log_level, on_ready=self._ready)
+        self._account: _Account | None = None
+        self._calls: dict[int, SipCall] = {}
+        self._rejected: collections.deque = collections.deque(maxlen=256)
+        self._numbers = itertools.count(1)
+        self._workers: set[threading.Thread] = set()
+        self._lock = threading.Lock()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> "SipServer":
+        self.endpoint.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Hang up every call, let the workers record their outcome, then stop the stack."""
+        self.endpoint.register_thread()
+        for call in list(self._calls.values()):
+            call.line.hangup(503)
+        deadline = time.monotonic() + timeout
+        for worker in list(self._workers):
+            worker.join(max(0.1, deadline - time.monotonic()))
+        self.endpoint.stop()
+
+    @property
+    def active_calls(self) -> int:
+        return self.slots.active
+
+    def _ready(self, endpoint: SipEndpoint) -> None:
+        cfg = pj.AccountConfig()
+        host = endpoint.host if endpoint.host not in ("0.0.0.0", "::", "") else "localhost"
+        cfg.idUri = f"sip:agent@{host}:{endpoint.port}"
+        endpoint.bind_media(cfg)
+        self._account = _Account(self)
+        self._account.create(cfg, True)
+
+    # -- incoming calls (sip-loop thread) -------------------------------------------------------
+    def _incoming(self, account: _Account, prm) -> None:
+        source = prm.rdata.srcAddress
+        decision: Admission = admit(self.allow, self.slots, source)
+        if decision.status:
+            self._reject(account, prm.callId, decision)
+            return
+        number = next(self._numbers)
+        line = CallLine(self.endpoint, number, source, None, self.rate)
+        try:
+            call = SipCall(account, prm.callId, line, self._ended)
+            line.caller_id = caller_id(call.getInfo().remoteUri)
+            op = pj.CallOpParam()
+            op.statusCode = 200
+            call.answer(op)
+        except pj.Error as exc:
+            log.error("call %d from %s could not be answered: %s", number, source,
+                      getattr(exc, "reason", exc))
+            self.slots.give_back()
+            return
+        self._calls[number] = call
+        self.stats.answered += 1
+        self.on_event({"event": "answered", "call": number, "peer": source})
+        worker = threading.Thread(target=self._work, args=(line,), name=f"sip-call-{number}",
+                                  daemon=True)
+        with self._lock:
+            self._workers.add(worker)
+        worker.start()
+
+    def _reject(self, account: _Account, call_id: int, decision: Admission) -> None:
+        if decision.status == 403:
+            self.stats.forbidden += 1
+        else:
+            self.stats.busy += 1
+        try:
+            call = pj.Call(account, call_id)
+            op = pj.CallOpParam()
+            op.statusCode = decision.status
+            call.hangup(op)
+            self._rejected.append(call)   # pjsua2 wants the object alive until PJSIP is done with it
+        except pj.Error:
+            pass
+        self.on_event({"event": "rejected", "status": decision.status, "reason": decision.reason})
+
+    def _ended(self, call: SipCall) -> None:
+        self.on_event({"event": "hung_up", "call": call.line.number})
+
+    def _forget(self, line: CallLine) -> None:
+        call = self._calls.pop(line.number, None)
+        line.port = None
+        line.call = None
+        if call is not None:
+            call._port = None
+
+    # -- the call's worker thread ---------------------------------------------------------------
+    def _work(self, line: CallLine) -> None:
+        self.endpoint.register_thread()
+        try:
+            line.media_ready.wait(10)
+            self.handler(line)
+        except Exception:  # noqa: BLE001 - one call's failure must not touch the others
+            self.stats.handler_errors += 1
+            log.exception("call %d: the dialogue failed", line.number)
+        finally:
+            line.hangup()
+            line.hung_up.wait(5)
+            self.slots.give_back()
+            self.stats.completed += 1
+            self.on_event({"event": "ended", "call": line.number,
+                           "keys": dict(line.stats.keys), "codec": line.stats.codec})
+            # Drop PJSIP's objects from its own thread (their destructors call into PJSIP).
+            self.endpoint.call_soon(lambda: self._forget(line))
+            with self._lock:
+                self._workers.discard(threading.current_thread())

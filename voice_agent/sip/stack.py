@@ -1,0 +1,190 @@
+"""PJSIP (pjsua2) set up for a headless phone agent, driven from one thread.
+
+Why one thread: pjsua2 objects are not safe to touch from arbitrary Python threads. The endpoint is
+created in its own "sip-loop" thread with no PJSIP worker threads (``threadCnt=0``), that thread polls
+``libHandleEvents`` and also runs commands other threads post with ``call_soon`` (hang up, transfer).
+Only the media clock thread calls into Python besides it, and only into ``CallAudioPort``.
+
+Logging is kept at errors only and SIP message dumps are off, so keypad digits and SIP bodies never
+reach a log; what PJSIP does log goes through ``logging`` with long digit runs masked anyway.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import queue
+import re
+import threading
+from typing import Any, Callable
+
+try:
+    import pjsua2 as pj
+except ImportError as exc:  # pragma: no cover - depends on the machine
+    raise ImportError("the phone line needs PJSIP's Python bindings: pip install 'voice_agent[sip]' "
+                      "(package pjsua2-python)") from exc
+
+log = logging.getLogger("voice_agent.sip")
+
+_LONG_DIGITS = re.compile(r"\d{6,}")
+# Codecs a PBX or trunk speaks for sure; the rest are disabled so the answer is always G.711.
+G711 = ("PCMU/8000/1", "PCMA/8000/1")
+
+
+class _MaskedLogWriter(pj.LogWriter):
+    """PJSIP's own log lines, routed to ``logging`` with runs of 6+ digits masked."""
+
+    def write(self, entry) -> None:
+        msg = _LONG_DIGITS.sub(lambda m: "*" * len(m.group()), entry.msg.rstrip())
+        log.log(logging.ERROR if entry.level <= 1 else logging.WARNING if entry.level == 2 else logging.DEBUG,
+                "pjsip: %s", msg)
+
+
+class _QuietStdout:
+    """libCreate logs a few start-up lines to fd 1 before any log setting can apply: send them away."""
+
+    def __enter__(self):
+        self._saved = os.dup(1)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+
+    def __exit__(self, *exc):
+        os.dup2(self._saved, 1)
+        os.close(self._saved)
+
+
+class SipEndpoint:
+    """A PJSIP endpoint on HOST:PORT (UDP and TCP), G.711 only, no sound card.
+
+    ``on_ready(endpoint)`` runs in the loop thread once the stack is up; it creates the account.
+    """
+
+    def __init__(self, host: str, port: int, *, max_calls: int, clock_rate: int = 16000,
+                 log_level: int = 1, on_ready: Callable[["SipEndpoint"], None] | None = None):
+        self.host, self.port = host, port
+        self.max_calls = max_calls
+        self.clock_rate = clock_rate
+        self.log_level = log_level
+        self._on_ready = on_ready
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], concurrent.futures.Future]] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="sip-loop", daemon=True)
+        self.ep: pj.Endpoint | None = None
+        self._writer = _MaskedLogWriter()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self, timeout: float = 10.0) -> None:
+        self._thread.start()
+        if not self._started.wait(timeout):
+            raise RuntimeError("SIP stack did not start in time")
+        if self._error:
+            raise self._error
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def register_thread(self) -> None:
+        """PJSIP asserts (and aborts the process) when an unknown thread calls it, which includes
+        dropping the last reference to a pjsua2 object; threads that hold such objects register first."""
+        if self.ep is not None and not self.ep.libIsThreadRegistered():
+            self.ep.libRegisterThread(threading.current_thread().name)
+
+    def call_soon(self, fn: Callable[[], Any]) -> concurrent.futures.Future:
+        """Run ``fn`` in the loop thread (the only thread allowed to touch pjsua2 call objects)."""
+        fut: concurrent.futures.Future = concurrent.futures.Future()
+        if threading.current_thread() is self._thread:
+            try:
+                fut.set_result(fn())
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiter
+                fut.set_exception(exc)
+            return fut
+        self._jobs.put((fn, fut))
+        return fut
+
+    def _run(self) -> None:
+        try:
+            self._create()
+            if self._on_ready:
+                self._on_ready(self)
+        except BaseException as exc:  # noqa: BLE001 - reported to start()
+            self._error = exc if not isinstance(exc, pj.Error) else RuntimeError(
+                f"SIP stack: {exc.info() if hasattr(exc, 'info') else exc}")
+            self._started.set()
+            self._destroy()
+            return
+        self._started.set()
+        while not self._stop.is_set():
+            try:
+                self.ep.libHandleEvents(10)
+            except pj.Error as exc:  # one bad event must not end the loop
+                log.error("SIP event error: %s", getattr(exc, "reason", exc))
+            self._run_jobs()
+        self._run_jobs()
+        self._destroy()
+
+    def _run_jobs(self) -> None:
+        while True:
+            try:
+                fn, fut = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if fut.set_running_or_notify_cancel():
+                try:
+                    fut.set_result(fn())
+                except BaseException as exc:  # noqa: BLE001
+                    fut.set_exception(exc)
+
+    # -- PJSIP set-up ---------------------------------------------------------------------------
+    def _create(self) -> None:
+        ep = pj.Endpoint()
+        with _QuietStdout():
+            ep.libCreate()
+        self.ep = ep
+        cfg = pj.EpConfig()
+        cfg.uaConfig.threadCnt = 0
+        cfg.uaConfig.mainThreadOnly = False
+        # pjsua's own cap sits above ours so that our policy, not pjsua, answers 486.
+        cfg.uaConfig.maxCalls = min(self.max_calls + 4, 32)
+        cfg.uaConfig.userAgent = "voice-agent"
+        cfg.logConfig.level = self.log_level
+        cfg.logConfig.consoleLevel = self.log_level
+        cfg.logConfig.msgLogging = False
+        cfg.logConfig.writer = self._writer
+        cfg.medConfig.clockRate = self.clock_rate
+        cfg.medConfig.sndClockRate = self.clock_rate
+        cfg.medConfig.ecTailLen = 0          # no echo canceller: the far end is a phone network
+        cfg.medConfig.noVad = True           # keep every frame; our endpointer decides what is speech
+        cfg.medConfig.threadCnt = 1
+        cfg.medConfig.maxMediaPorts = max(32, 4 * self.max_calls + 8)
+        ep.libInit(cfg)
+        for kind in (pj.PJSIP_TRANSPORT_UDP, pj.PJSIP_TRANSPORT_TCP):
+            tc = pj.TransportConfig()
+            tc.port = self.port
+            if self.host not in ("0.0.0.0", "::", ""):
+                tc.boundAddress = self.host
+                tc.publicAddress = self.host
+            ep.transportCreate(kind, tc)
+        ep.libStart()
+        ep.audDevManager().setNullDev()
+        for codec in ep.codecEnum2():
+            ep.codecSetPriority(codec.codecId, 0)
+        for prio, codec in zip((255, 254), G711):
+            ep.codecSetPriority(codec, prio)
+
+    def bind_media(self, cfg: "pj.AccountConfig") -> None:
+        """RTP bound to the same address as SIP."""
+        if self.host not in ("0.0.0.0", "::", ""):
+            cfg.mediaConfig.transportConfig.boundAddress = self.host
+            cfg.mediaConfig.transportConfig.publicAddress = self.host
+
+    def _destroy(self) -> None:
+        if self.ep is not None:
+            try:
+                self.ep.libDestroy()
+            except pj.Error:
+                pass
+            self.ep = None
