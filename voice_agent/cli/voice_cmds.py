@@ -1,5 +1,272 @@
-"""Subcommands of this group are added here by their feature."""
+"""Voice commands: the kiosk (`run`), recorded calls (`call`), `transcribe`, `say`, `models`, `demo`.
+
+Each command builds its parts from the settings and hands them to voice_agent.voice; the heavy
+engines load only inside the commands that use them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from voice_agent.cli import CliError
+from voice_agent.settings import Settings
 
 
-def register(sub, common) -> None:
-    return None
+def register(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("run", parents=[common],
+                       help="the kiosk: microphone in, speaker out, live captions")
+    p.add_argument("--lang", help="start in this language (default: offer the language menu)")
+    p.add_argument("--input-device", type=int, metavar="N", help="microphone (see --list-devices)")
+    p.add_argument("--output-device", type=int, metavar="N", help="speaker")
+    p.add_argument("--list-devices", action="store_true", help="list sound devices and exit")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("call", parents=[common],
+                       help="a call from recorded caller turns (one WAV per turn)")
+    p.add_argument("turns", nargs="+", metavar="TURN.wav")
+    p.add_argument("--lang", help="start in this language (default: the language menu)")
+    p.add_argument("--today", metavar="YYYY-MM-DD", help="the business day (default: today)")
+    p.add_argument("--caller-id", metavar="NUMBER")
+    p.add_argument("--out-dir", required=True, metavar="DIR",
+                   help="where reply_NN.wav and transcript.json go")
+    p.add_argument("--quiet", action="store_true", help="no captions")
+    p.set_defaults(func=cmd_call)
+
+    p = sub.add_parser("transcribe", parents=[common],
+                       help="recognise one WAV file (speech or keypad tones)")
+    p.add_argument("file", metavar="FILE.wav")
+    p.add_argument("--lang", required=True)
+    p.add_argument("--expect", metavar="KIND",
+                   help="a value kind (digits, amount, date, expiry, yes_no, language) or what the "
+                        "dialogue expects (account_number, confirm, ...): sets the grammar and "
+                        "prints the value")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_transcribe)
+
+    p = sub.add_parser("say", parents=[common], help="render text to a WAV file with the language's voice")
+    p.add_argument("text", metavar="TEXT")
+    p.add_argument("--lang", required=True)
+    p.add_argument("--out", required=True, metavar="FILE.wav")
+    p.add_argument("--slow", action="store_true", help="the slower rate")
+    p.set_defaults(func=cmd_say)
+
+    models = sub.add_parser("models", help="speech models per language")
+    msub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    p = msub.add_parser("list", parents=[common], help="each enabled language and its model")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_models_list)
+    p = msub.add_parser("install", parents=[common],
+                        help="install a Vosk model by name, URL or local zip into models/<lang>/")
+    p.add_argument("source", metavar="NAME_OR_URL_OR_ZIP")
+    p.add_argument("--lang", help="language code (default: from the model's name)")
+    p.set_defaults(func=cmd_models_install)
+
+    p = sub.add_parser("demo", parents=[common],
+                       help="the kiosk where there is a microphone and a model; else a whole demo "
+                            "call in Korean from synthesized caller audio")
+    p.add_argument("--recorded", action="store_true",
+                   help="always the recorded demo call, even with a microphone")
+    p.add_argument("--out-dir", metavar="DIR", help="keep the demo's audio and transcript here")
+    p.set_defaults(func=cmd_demo)
+
+
+def parse_today(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"--today must be YYYY-MM-DD, got {text!r}") from None
+
+
+def check_lang(settings: Settings, lang: str | None) -> str | None:
+    if lang and lang not in settings.languages:
+        raise CliError(f"language {lang!r} is not enabled (enabled: {', '.join(settings.languages)})")
+    return lang
+
+
+def load_nlu(settings: Settings):
+    from voice_agent.nlu import Understander
+    return Understander(languages=settings.languages)
+
+
+def cmd_models_list(args, settings: Settings) -> int:
+    from voice_agent.voice.models import describe
+    rows = describe(settings)
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return 0
+    for row in rows:
+        if row["ok"]:
+            print(f"{row['lang']:4} {row['size_mb']:>7.1f} MB  {row['source']:24} {row['path']}")
+        else:
+            print(f"{row['lang']:4}  missing    {row['missing']}")
+    if not all(r["ok"] for r in rows):
+        print("install one with: voice-agent models install vosk-model-small-en-us-0.15 "
+              "(or a URL or a local .zip) [--lang LANG]")
+    return 0
+
+
+def cmd_models_install(args, settings: Settings) -> int:
+    from voice_agent.voice.models import ModelError, install
+    try:
+        info = install(args.source, settings, lang=check_lang(settings, args.lang) if args.lang else None,
+                       progress=sys.stderr.isatty(), log=lambda m: print(m, file=sys.stderr))
+    except ModelError as exc:
+        raise CliError(f"models install: {exc}") from None
+    print(f"installed {info.lang} model in {info.path} ({info.size_bytes / 1e6:.1f} MB)")
+    return 0
+
+
+def cmd_say(args, settings: Settings) -> int:
+    from voice_agent.voice.audio import read_wav, write_wav
+    from voice_agent.voice.tts import SpeechError, Synthesizer
+    check_lang(settings, args.lang)
+    try:
+        pcm, rate = Synthesizer.from_settings(settings).render_pcm(args.text, args.lang, args.slow)
+    except SpeechError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        write_wav(args.out, pcm, rate)
+    except OSError as exc:
+        raise CliError(f"cannot write {args.out}: {exc.strerror}") from None
+    print(f"{args.out}: {len(pcm) / 2 / rate:.2f} s at {rate} Hz")
+    return 0
+
+
+def cmd_transcribe(args, settings: Settings) -> int:
+    from voice_agent.voice import dtmf
+    from voice_agent.voice.asr import EXPECT_KIND, Recognizer, load_model
+    from voice_agent.voice.audio import AudioError, read_wav
+    from voice_agent.voice.endpoint import NoInput, find_speech
+    from voice_agent.voice.models import ModelError, require_model
+    check_lang(settings, args.lang)
+    try:
+        pcm, rate = read_wav(args.file, 16000)
+    except AudioError as exc:
+        raise CliError(str(exc)) from None
+    nlu = load_nlu(settings)
+    expect = args.expect
+    kind = EXPECT_KIND.get(expect or "", expect if expect in set(EXPECT_KIND.values()) else None)
+    if expect and kind is None and expect not in _expectings():
+        raise CliError(f"--expect {expect!r}: not a value kind or an expected answer")
+    out: dict = {"file": args.file, "lang": args.lang}
+    keys = dtmf.detect(pcm, rate)
+    if keys:
+        out.update(text=None, dtmf=keys, confidence=1.0, band="accept")
+        value_text = keys.rstrip("#")
+    else:
+        found = find_speech(pcm, rate, settings["audio"])
+        if isinstance(found, NoInput):
+            out.update(text="", no_input=True, confidence=0.0, band="reject")
+            value_text = ""
+        else:
+            try:
+                info = require_model(settings, args.lang)
+            except ModelError as exc:
+                raise CliError(str(exc)) from None
+            rec = Recognizer.from_settings(load_model(info.path), settings, rate, args.lang, nlu)
+            rec.expect(expect if expect in _expectings() else _expect_for_kind(kind), args.lang)
+            result = rec.recognize(found.pcm)
+            out.update(result.to_json())
+            value_text = result.text
+    if kind:
+        value = nlu.parse_value(kind, value_text, args.lang) if value_text else None
+        out["kind"], out["value"] = kind, _jsonable(value)
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        heard = f"[keys] {out['dtmf']}" if out.get("dtmf") else (out.get("text") or "(no speech)")
+        print(heard)
+        print(f"confidence {out['confidence']:.2f} ({out['band']})")
+        if kind:
+            print(f"{kind}: {out['value'] if out['value'] is not None else '(none)'}")
+    return 0
+
+
+def _expectings() -> tuple[str, ...]:
+    from voice_agent.dialogue.events import EXPECTING
+    return EXPECTING
+
+
+def _expect_for_kind(kind: str | None) -> str | None:
+    """An `expecting` whose grammar fits a bare value kind (digits -> account_number, ...)."""
+    from voice_agent.voice.asr import EXPECT_KIND
+    return next((e for e, k in EXPECT_KIND.items() if k == kind), None)
+
+
+def _jsonable(value):
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple) and len(value) == 2:
+        return f"{value[0]:02d}/{value[1] % 100:02d}"
+    return str(value)
+
+
+def open_agent(settings: Settings):
+    """The store, language understanding and the dialogue agent, as `chat` builds them."""
+    from voice_agent.dialogue import Agent
+    from voice_agent.store import Store
+    nlu = load_nlu(settings)
+    store = Store.open(settings)
+    return store, nlu, Agent(settings, store, nlu)
+
+
+def cmd_call(args, settings: Settings) -> int:
+    from voice_agent.voice.audio import AudioError
+    from voice_agent.voice.pipeline import VoiceCall
+    from voice_agent.voice.recorded import load_turns, run_recorded
+    lang = check_lang(settings, args.lang)
+    today = parse_today(args.today)
+    try:
+        turns = load_turns(args.turns)       # all of them first: a bad file changes nothing
+    except AudioError as exc:
+        raise CliError(f"call: {exc}") from None
+    if not settings.database.exists():
+        raise CliError(f"call: no database at {settings.database} "
+                       f"(create one with `voice-agent db init --demo --db {settings.database}`)")
+    store, nlu, agent = open_agent(settings)
+    try:
+        call = VoiceCall(agent, settings, nlu, lang=lang, today=today,
+                         caller_id=args.caller_id, channel="voice")
+        show = (lambda s: None) if args.quiet else print
+        transcript = run_recorded(call, turns, Path(args.out_dir), show)
+    finally:
+        store.close()
+    print(f"{len(transcript['turns'])} agent turns, outcome {transcript['outcome']}; "
+          f"wrote {args.out_dir}/transcript.json")
+    return 0
+
+
+def cmd_run(args, settings: Settings) -> int:
+    from voice_agent.voice.kiosk import KioskError, list_devices, run_kiosk
+    if args.list_devices:
+        print(list_devices() or "no sound devices found")
+        return 0
+    lang = check_lang(settings, args.lang)
+    try:
+        return run_kiosk(settings, lang=lang, input_device=args.input_device,
+                         output_device=args.output_device, open_agent=open_agent)
+    except KioskError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    from voice_agent.voice.demo import run_demo
+    from voice_agent.voice.kiosk import KioskError, kiosk_possible, run_kiosk
+    lang = "ko"
+    if not args.recorded:
+        ready, why = kiosk_possible(settings, lang)
+        if ready:
+            try:
+                return run_kiosk(settings, lang=None, open_agent=open_agent)
+            except KioskError as exc:
+                raise CliError(str(exc)) from None
+        print(f"demo: {why}; running a recorded demo call in Korean instead", file=sys.stderr)
+    return run_demo(settings, open_agent, out_dir=Path(args.out_dir) if args.out_dir else None)

@@ -1,0 +1,247 @@
+"""One voiced call: caller audio -> keypad keys or recognised speech -> Agent -> spoken reply.
+
+This is the one place that shows the whole flow for voice; the front ends (recorded turns,
+the kiosk, the demo, the phone line) differ only in where audio comes from and goes to:
+
+    audio -> DtmfDetector / Endpointer -> Recognizer (grammar from `expecting`)
+          -> CallerEvent -> Agent.step -> AgentTurn -> Synthesizer -> reply audio
+
+A turn with keypad tones becomes keypad input (digits with ``#``/``*`` as the caller pressed
+them); otherwise its first utterance is recognised; no speech at all is the no-input event.
+What the caller says or keys while the dialogue expects a secret never reaches a caption or a
+transcript in clear (see ``redact``).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from voice_agent.voice import dtmf
+from voice_agent.voice.asr import AsrResult, Recognizer, load_model
+from voice_agent.voice.audio import convert
+from voice_agent.voice.endpoint import Endpointer, NoInput, Utterance, find_speech
+from voice_agent.voice.models import find_model
+from voice_agent.voice.tts import Synthesizer
+
+RATE = 16000
+# Entries never shown in clear; the card and bank numbers keep their last four on displays.
+SECRET = {"pin", "ssn_last4", "card_number", "bank_account_number", "card_expiry"}
+LAST_FOUR = {"card_number", "bank_account_number"}
+
+
+def redact(text: str | None, expecting: str | None) -> str | None:
+    """What may be shown or stored of a caller's entry made while ``expecting``."""
+    if text is None or expecting not in SECRET:
+        return text
+    digits = "".join(c for c in text if c.isdigit())
+    if expecting in LAST_FOUR and len(digits) > 4:
+        return "*" * (len(digits) - 4) + digits[-4:]
+    return "[redacted]"
+
+
+@dataclass
+class Heard:
+    """What the caller's turn was taken to be."""
+
+    text: str | None = None
+    dtmf: str | None = None
+    asr: AsrResult | None = None
+    no_input: bool = False
+    speech_end_s: float | None = None      # where the utterance ended in the turn's audio
+    note: str | None = None                # e.g. "no speech model for en"
+
+    def event(self):
+        from voice_agent.dialogue import CallerEvent
+        if self.dtmf:
+            return CallerEvent(dtmf=self.dtmf)
+        if self.text:
+            return CallerEvent(text=self.text, confidence=self.asr.confidence if self.asr else None)
+        return CallerEvent()
+
+
+@dataclass
+class Exchange:
+    """One caller turn and the agent's answer, with the reply's audio."""
+
+    index: int
+    heard: Heard | None
+    expecting_before: str | None
+    turn: Any                                 # dialogue AgentTurn
+    reply_pcm: bytes = field(repr=False, default=b"")
+    reply_rate: int = RATE
+    reply_path: Path | None = None
+    reply_latency_s: float = 0.0              # caller audio ready -> reply audio ready
+
+    def caption_caller(self) -> str | None:
+        if self.heard is None:
+            return None
+        if self.heard.no_input:
+            return "(silence)" if not self.heard.note else f"(not understood: {self.heard.note})"
+        if self.heard.dtmf:
+            return f"[keys] {redact(self.heard.dtmf, self.expecting_before)}"
+        conf = self.heard.asr
+        extra = f"  ({conf.confidence:.2f} {conf.band})" if conf else ""
+        return f"{redact(self.heard.text, self.expecting_before)}{extra}"
+
+    def to_json(self) -> dict[str, Any]:
+        h, t = self.heard, self.turn
+        shown = redact(h.text, self.expecting_before) if h else None
+        keys = redact(h.dtmf, self.expecting_before) if h else None
+        data = {"turn": self.index,
+                "heard": shown, "dtmf": keys,
+                "confidence": round(h.asr.confidence, 3) if h and h.asr and h.text else None,
+                "band": h.asr.band if h and h.asr and h.text else None,
+                "no_input": bool(h and h.no_input),
+                "expecting_before": self.expecting_before,
+                "reply": t.say, "lang": t.lang, "expecting": t.expecting, "state": t.state,
+                "ended": t.ended, "reply_audio": self.reply_path.name if self.reply_path else None}
+        if h and h.asr and h.text and self.expecting_before not in SECRET:
+            data["alternatives"] = list(h.asr.alternatives)
+            data["grammar"] = h.asr.grammar
+        if t.ended:
+            data["outcome"] = t.outcome
+        return data
+
+
+class VoiceCall:
+    """Drives an Agent with audio. One instance per call; not thread-safe."""
+
+    def __init__(self, agent, settings, nlu=None, synthesizer: Synthesizer | None = None,
+                 lang: str | None = None, today=None, caller_id: str | None = None,
+                 channel: str = "voice", recognizer_factory: Callable | None = None) -> None:
+        self.agent, self.settings, self.nlu = agent, settings, nlu
+        self.tts = synthesizer or Synthesizer.from_settings(settings)
+        self.start_lang, self.today, self.caller_id, self.channel = lang, today, caller_id, channel
+        self._make_recognizer = recognizer_factory or self._default_recognizer
+        self._recognizers: dict[str, Recognizer | None] = {}
+        self.session = None
+        self.turn = None
+        self.exchanges: list[Exchange] = []
+
+    # -- recognizers per language (the caller may switch language mid-call) ------------------
+    def _default_recognizer(self, lang: str) -> Recognizer | None:
+        info = find_model(self.settings, lang)
+        if info is None:
+            return None
+        return Recognizer.from_settings(load_model(info.path), self.settings, RATE, lang, self.nlu)
+
+    def recognizer(self, lang: str) -> Recognizer | None:
+        if lang not in self._recognizers:
+            self._recognizers[lang] = self._make_recognizer(lang)
+        return self._recognizers[lang]
+
+    # -- the call ------------------------------------------------------------------------------
+    def start(self) -> Exchange:
+        self.session, self.turn = self.agent.start(lang=self.start_lang, caller_id=self.caller_id,
+                                                   today=self.today, channel=self.channel)
+        return self._reply(None, None, time.perf_counter())
+
+    @property
+    def ended(self) -> bool:
+        return bool(self.turn is not None and self.turn.ended)
+
+    def hear_recording(self, pcm: bytes, rate: int) -> Heard:
+        """What a whole recorded caller turn holds: keys, else its first utterance, else silence."""
+        pcm16 = convert(pcm, rate, RATE)
+        keys = dtmf.detect(pcm16, RATE)
+        if keys:
+            return Heard(dtmf=keys)
+        found = find_speech(pcm16, RATE, self.settings["audio"])
+        if isinstance(found, NoInput):
+            return Heard(no_input=True)
+        return self.hear_utterance(found)
+
+    def hear_utterance(self, utterance: Utterance) -> Heard:
+        lang, expecting = self.turn.lang, self.turn.expecting
+        rec = self.recognizer(lang)
+        if rec is None:
+            return Heard(no_input=True, note=f"no speech model for {lang}",
+                         speech_end_s=utterance.end_s)
+        rec.expect(expecting, lang)
+        result = rec.recognize(utterance.pcm)
+        if not result.text:
+            return Heard(no_input=True, asr=result, speech_end_s=utterance.end_s,
+                         note="nothing recognised")
+        return Heard(text=result.text, asr=result, speech_end_s=utterance.end_s)
+
+    def respond(self, heard: Heard, started: float | None = None) -> Exchange:
+        """Give the caller's turn to the agent and render its answer."""
+        if self.ended:
+            raise RuntimeError("the call has ended")
+        started = started or time.perf_counter()
+        before = self.turn.expecting
+        self.turn = self.agent.step(self.session, heard.event())
+        return self._reply(heard, before, started)
+
+    def take_recording(self, pcm: bytes, rate: int) -> Exchange:
+        started = time.perf_counter()
+        return self.respond(self.hear_recording(pcm, rate), started)
+
+    def hang_up(self) -> None:
+        if self.session is not None and not self.ended:
+            self.agent.hangup(self.session)
+
+    def _reply(self, heard: Heard | None, before: str | None, started: float) -> Exchange:
+        turn = self.turn
+        pcm, rate = (b"", RATE)
+        if turn.say:
+            pcm, rate = self.tts.render_pcm(turn.say, turn.lang, slow=bool(turn.slow))
+        ex = Exchange(len(self.exchanges), heard, before, turn, pcm, rate,
+                      reply_latency_s=time.perf_counter() - started)
+        self.exchanges.append(ex)
+        return ex
+
+
+class TurnListener:
+    """Live audio (kiosk microphone, phone line) to one caller turn.
+
+    Keys end a turn at ``#`` or ``*``, or after ``key_timeout_s`` without another key; speech
+    ends at the endpointer's end of speech; nothing at all ends at the no-input timeout.
+    """
+
+    def __init__(self, settings, rate: int = RATE, key_timeout_s: float = 3.0) -> None:
+        self.rate = rate
+        self.endpointer = Endpointer.from_settings(settings["audio"], rate=rate)
+        self.detector = dtmf.DtmfDetector(rate)
+        self.key_timeout_s = key_timeout_s
+        self.reset()
+
+    def reset(self) -> None:
+        self.endpointer.reset()
+        self.detector = dtmf.DtmfDetector(self.rate)
+        self.keys = ""
+        self._since_key_s = 0.0
+
+    def feed(self, pcm: bytes) -> Heard | Utterance | None:
+        """Heard (keys or no input) or an Utterance to recognise, once the turn is over."""
+        keys = self.detector.feed(pcm)
+        if keys:
+            self.keys += keys
+            self._since_key_s = 0.0
+            if self.keys[-1] in "#*":
+                return self._keys_done()
+        elif self.keys:
+            self._since_key_s += len(pcm) / 2 / self.rate
+            if self._since_key_s >= self.key_timeout_s:
+                return self._keys_done()
+        if self.keys:
+            return None                       # tones are not speech: keep the VAD out of it
+        found = self.endpointer.feed(pcm)
+        if isinstance(found, NoInput):
+            self.reset()
+            return Heard(no_input=True)
+        if found is not None:
+            self.reset()
+        return found
+
+    def keyboard(self, keys: str) -> Heard:
+        """Keys typed on the kiosk's keyboard count as keypad input."""
+        self.reset()
+        return Heard(dtmf=keys)
+
+    def _keys_done(self) -> Heard:
+        keys = self.keys
+        self.reset()
+        return Heard(dtmf=keys)
