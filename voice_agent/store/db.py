@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -35,12 +36,27 @@ def connect(path: Path | str) -> sqlite_utils.Database:
     db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
     db.execute("PRAGMA foreign_keys = ON")
     if str(path) != ":memory:":
-        db.enable_wal()
+        _enable_wal(db)
     # FULL: a committed payment survives power loss (NORMAL may roll back the last commits).
     db.execute("PRAGMA synchronous = FULL")
     # Deleted rows (vault entries after settlement) are overwritten, not left in free pages.
     db.execute("PRAGMA secure_delete = ON")
     return db
+
+
+def _enable_wal(db: sqlite_utils.Database) -> None:
+    """Switch to WAL once per file. Two processes doing it at once on a fresh file get an
+    immediate "database is locked" (the busy timeout does not cover it), so retry briefly."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                db.enable_wal()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 class Transactions:

@@ -1,0 +1,78 @@
+"""Shared helpers for the store tests (no tests here): settings on a temp dir, demo data."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from voice_agent.settings import load_settings
+from voice_agent.store import Store
+
+# Cheap scrypt for tests (the default is n=16384, 16 MiB); still the real code path.
+TEST_HASH = {"n": 256, "r": 8, "p": 1}
+CARD = "4111111111111111"
+CARD2 = "5555555555554444"
+
+
+def make_settings(tmp_path: Path, **overrides):
+    base = load_settings(env={}, cwd=tmp_path)
+    values = {"database": str(tmp_path / "store.db"), "password_hash": TEST_HASH, **overrides}
+    return base.with_overrides(**values)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def store(settings):
+    s = Store.open(settings)
+    s.install_demo()
+    yield s
+    s.close()
+
+
+def account_record(number: str, **fields) -> dict:
+    rec = {"account_number": number, "name": "Test Person",
+           "service_address": "1 Test St, Rock Hill, SC 29730", "zip": "29730",
+           "phone": "+18035550100", "pin": "4321", "ssn_last4": "6789", "language": "en",
+           "status": "active", "balance_cents": 10000, "past_due_cents": 0,
+           "due_date": "2030-12-03",
+           "charges": [{"id": "c1", "date": "2026-11-01", "description": "Service",
+                        "amount_cents": 10000}]}
+    rec.update(fields)
+    return rec
+
+
+def run_together(tmp_path: Path, script: str, n: int = 2, env: dict | None = None) -> list[str]:
+    """Start ``n`` Python processes running ``script``; release them at the same moment.
+
+    The script gets ``GO`` (a path) in its globals: it must call ``wait_go()`` right before the
+    contended operation. Returns each process's stdout.
+    """
+    go = tmp_path / f"go-{time.monotonic_ns()}"
+    prelude = (
+        "import os, sys, time\n"
+        f"GO = {str(go)!r}\n"
+        "def wait_go():\n"
+        "    print('ready', flush=True)\n"
+        "    while not os.path.exists(GO):\n"
+        "        time.sleep(0.001)\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", prelude + script], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                              env={**os.environ, **(env or {})}) for _ in range(n)]
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready", p.stderr.read()
+    go.touch()
+    outs = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        outs.append(out)
+    return outs
