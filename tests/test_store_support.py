@@ -76,3 +76,5 @@ def run_together(tmp_path: Path, script: str, n: int = 2, env: dict | None = Non
         assert p.returncode == 0, err
         outs.append(out)
     return outs
+
+BANK_ARGS = {"kind": "bank", "number": "000123456789", "routing": "011000015", "bank": "First Bank"}

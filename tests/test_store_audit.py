@@ -1,0 +1,114 @@
+"""The audit chain: `audit verify` names the first changed, deleted or reordered entry, and a
+deleted tail is caught through the checkpoint file."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from test_store_support import BANK_ARGS, settings  # noqa: F401
+
+from voice_agent.cli import main
+from voice_agent.store import PaymentMethod, Store
+
+
+@pytest.fixture
+def db_path(settings):
+    store = Store.open(settings)
+    store.install_demo()
+    bank = PaymentMethod(**BANK_ARGS)
+    for i in range(3):
+        store.post_payment("200300400", 1000 + i, 0, bank, f"a-{i}")
+    store.open_dispute("300400500", "c3", "unknown calls")
+    store.request_callback("+18035550100", "evening")
+    n = store.db.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0]
+    assert n == 7
+    store.close()
+    return settings.database
+
+
+def _tamper(path, *sql):
+    """What an attacker with the file can do: drop the guards, then edit."""
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
+    conn.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
+    for statement in sql:
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
+
+
+def _verify(settings):
+    store = Store.open(settings)
+    try:
+        return store.audit_verify()
+    finally:
+        store.close()
+
+
+def test_intact_chain(settings, db_path, capsys):
+    report = _verify(settings)
+    assert report.ok and report.first_bad is None and report.entries == 7
+    assert main(["audit", "verify", "--db", str(db_path)]) == 0
+    assert "intact" in capsys.readouterr().out
+
+
+def test_the_database_refuses_edits(settings, db_path):
+    conn = sqlite3.connect(db_path)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("UPDATE audit_log SET details = '{}' WHERE seq = 2")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("DELETE FROM audit_log WHERE seq = 2")
+
+
+def test_changed_entry(settings, db_path, capsys):
+    _tamper(db_path, "UPDATE audit_log SET details = replace(details, '1001', '9001')"
+                     " WHERE seq = 4")
+    report = _verify(settings)
+    assert not report.ok and report.first_bad == 4 and "changed" in report.message
+    assert main(["audit", "verify", "--db", str(db_path)]) == 1
+    assert "first broken entry: 4" in capsys.readouterr().err
+
+
+def test_deleted_entry(settings, db_path):
+    _tamper(db_path, "DELETE FROM audit_log WHERE seq = 3")
+    report = _verify(settings)
+    assert not report.ok and report.first_bad == 3
+
+
+def test_deleted_and_renumbered(settings, db_path):
+    _tamper(db_path, "DELETE FROM audit_log WHERE seq = 3",
+            "UPDATE audit_log SET seq = seq - 1 WHERE seq > 3")
+    report = _verify(settings)
+    assert not report.ok and report.first_bad == 3
+
+
+def test_reordered_entries(settings, db_path):
+    # Swap the contents of entries 3 and 4 (each keeps its own hashes: a copy of real rows).
+    _tamper(db_path,
+            "UPDATE audit_log SET seq = -3 WHERE seq = 3",
+            "UPDATE audit_log SET seq = 3 WHERE seq = 4",
+            "UPDATE audit_log SET seq = 4 WHERE seq = -3")
+    report = _verify(settings)
+    assert not report.ok and report.first_bad == 3
+
+
+def test_deleted_tail(settings, db_path, capsys):
+    n = sqlite3.connect(db_path).execute("SELECT MAX(seq) FROM audit_log").fetchone()[0]
+    _tamper(db_path, f"DELETE FROM audit_log WHERE seq >= {n - 1}")
+    report = _verify(settings)
+    assert not report.ok and report.first_bad == n - 1 and "deleted" in report.message
+    assert main(["audit", "verify", "--db", str(db_path)]) == 1
+    assert f"first broken entry: {n - 1}" in capsys.readouterr().err
+
+
+def test_missing_checkpoint(settings, db_path):
+    settings.audit_checkpoint_path.unlink()
+    report = _verify(settings)
+    assert not report.ok and "missing" in report.message
+
+
+def test_checkpoint_tracks_every_commit(settings, db_path):
+    store = Store.open(settings)
+    seq, digest = store.audit.read_checkpoint()
+    last = store.db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    assert (seq, digest) == tuple(last)
