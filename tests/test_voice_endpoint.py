@@ -1,0 +1,59 @@
+"""End of speech, no input and utterance limits on real (synthesized) speech."""
+from __future__ import annotations
+
+import pytest
+
+from voice_helpers import espeak, needs_espeak
+from voice_agent.voice.audio import noise, read_wav, silence
+from voice_agent.voice.endpoint import Endpointer, NoInput, Utterance, find_speech
+
+AUDIO = {"no_input_timeout_s": 6.0, "end_silence_ms": 800, "max_utterance_s": 20.0}
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory):
+    path = espeak("네 맞습니다", "ko", tmp_path_factory.mktemp("ep") / "s.wav")
+    return read_wav(path, 16000)[0]
+
+
+@needs_espeak
+def test_speech_between_silences_is_found(speech):
+    pcm = silence(1.0, 16000) + speech + silence(1.5, 16000)
+    found = find_speech(pcm, 16000, AUDIO)
+    assert isinstance(found, Utterance)
+    assert 0.6 <= found.start_s <= 1.0                  # lead-in kept before the first syllable
+    speech_s = len(speech) / 2 / 16000
+    assert 1.0 + speech_s <= found.end_s <= 1.0 + speech_s + 1.0
+
+
+@needs_espeak
+def test_end_of_speech_fires_after_the_configured_silence(speech):
+    ep = Endpointer.from_settings(AUDIO)
+    assert ep.feed(silence(0.5, 16000) + speech) is None          # still talking (or just stopped)
+    assert ep.feed(silence(0.5, 16000)) is None                   # 500 ms < 800 ms
+    done = ep.feed(silence(0.5, 16000))
+    assert isinstance(done, Utterance)
+
+
+def test_silence_is_no_input_after_the_timeout():
+    ep = Endpointer.from_settings(dict(AUDIO, no_input_timeout_s=2.0))
+    assert ep.feed(silence(1.5, 16000)) is None
+    result = ep.feed(silence(1.0, 16000))
+    assert isinstance(result, NoInput) and result.waited_s == pytest.approx(2.0, abs=0.05)
+
+
+def test_recordings_of_silence_or_nothing_are_no_input():
+    assert isinstance(find_speech(silence(8, 16000), 16000, AUDIO), NoInput)
+    assert isinstance(find_speech(b"", 16000, AUDIO), NoInput)
+    assert isinstance(find_speech(silence(2, 8000), 8000, AUDIO), NoInput)
+
+
+def test_long_speech_is_cut_at_the_limit():
+    ep = Endpointer.from_settings(dict(AUDIO, max_utterance_s=1.0))
+    result = ep.feed(noise(3, 16000, 0.2))                    # loud noise counts as voiced
+    assert isinstance(result, Utterance) and result.end_s - result.start_s <= 1.2
+
+
+def test_unsupported_rate_is_refused():
+    with pytest.raises(ValueError, match="8, 16, 32 or 48 kHz"):
+        Endpointer(rate=22050)
