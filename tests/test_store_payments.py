@@ -135,6 +135,28 @@ def test_run_scheduled_from_two_processes(tmp_path, settings):
                             ).fetchone()[0] == 3
 
 
+def test_run_scheduled_killed_half_way_then_rerun(store, monkeypatch):
+    when = TODAY + timedelta(days=2)
+    for i, acc in enumerate(("100200300", "200300400", "400500600")):
+        store.post_payment(acc, 1000, 0, BANK, f"half-{i}", scheduled_for=when)
+    real, calls = store._apply_payment, []
+
+    def dies_on_second(*args):
+        calls.append(args)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed")
+        return real(*args)
+    monkeypatch.setattr(store, "_apply_payment", dies_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        store.run_scheduled(when)
+    monkeypatch.undo()
+    assert [p.status for p in store.scheduled_payments("200300400")] == ["scheduled"]
+    assert len(store.run_scheduled(when)) == 2
+    assert store.run_scheduled(when) == []
+    for acc, before in (("100200300", 8420), ("200300400", 15675), ("400500600", 5600)):
+        assert store.account(acc).balance_cents == before - 1000
+
+
 def test_cancel_scheduled(store):
     r = store.post_payment("100200300", 3000, 250, VISA, "c-1",
                            scheduled_for=TODAY + timedelta(days=2))

@@ -148,7 +148,7 @@ def cmd_calls_list(args: argparse.Namespace, settings: Settings) -> int:
         calls = store.calls(limit=args.limit)
     if args.json:
         for c in calls:
-            print(json.dumps(c, ensure_ascii=False))
+            print(json.dumps({**c, "turns": len(c["turns"])}, ensure_ascii=False))
         return 0
     if not calls:
         print("no calls")
@@ -157,7 +157,7 @@ def cmd_calls_list(args: argparse.Namespace, settings: Settings) -> int:
           f" {'TURNS':>5} OUTCOME")
     for c in calls:
         print(f"{c['id']:>5} {c['started_at']:<26} {c['channel']:<8} {c['lang']:<5}"
-              f" {c['account_number'] or '-':<10} {c['turns']:>5} {c['outcome'] or '(open)'}")
+              f" {c['account_number'] or '-':<10} {len(c['turns']):>5} {c['outcome'] or '(open)'}")
     return 0
 
 

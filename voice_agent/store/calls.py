@@ -50,13 +50,11 @@ class CallsMixin:
                         mask_card_numbers(summary) if summary else None, call_id])
 
     def calls(self, limit: int = 50) -> list[dict]:
-        """The newest calls (no turns; ``turns`` holds their count)."""
+        """The newest calls, each with its ``turns`` (a list, as ``call()`` gives them)."""
         with self.tx.read() as db:
-            rows = db.execute(
-                "SELECT c.*, (SELECT COUNT(*) FROM turns t WHERE t.call_id = c.id) AS turns"
-                " FROM calls c ORDER BY c.id DESC LIMIT ?", [limit])
-            cols = [d[0] for d in rows.description]
-            return [dict(zip(cols, r)) for r in rows.fetchall()]
+            ids = [r[0] for r in db.execute("SELECT id FROM calls ORDER BY id DESC LIMIT ?",
+                                            [limit])]
+            return [self.call(i) for i in ids]
 
     def call(self, call_id: int) -> dict | None:
         """One call with its turns in order, or None."""
