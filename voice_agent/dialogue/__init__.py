@@ -1,0 +1,10 @@
+"""The call dialogue: `Agent.step(session, CallerEvent) -> AgentTurn`, no I/O of its own.
+
+See ARCHITECTURE.md "Dialogue". Flows live in `dialogue/flows/` and are registered by intent;
+replies are prompt keys rendered from locales/<lang>/prompts.toml by `dialogue/prompts.py`.
+"""
+from voice_agent.dialogue.engine import Agent
+from voice_agent.dialogue.events import EXPECTING, AgentTurn, CallerEvent, Reply
+from voice_agent.dialogue.session import Session
+
+__all__ = ["Agent", "AgentTurn", "CallerEvent", "Reply", "Session", "EXPECTING"]

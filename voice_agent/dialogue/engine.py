@@ -1,0 +1,322 @@
+"""The Agent: one caller event in, one agent turn out, no I/O of its own.
+
+`Agent.step` understands the event for the step the call is at, handles what is the same at
+every step (silence, no match, unsure recognition, repeat, slower, help, cancel, goodbye,
+change of language, interrupting intents like "agent"), and otherwise hands the input to the
+flow that owns the step. Every caller and agent turn goes into the call record through the store,
+redacted when the step collects a secret.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from voice_agent.dialogue.events import AgentTurn, CallerEvent, Reply
+from voice_agent.dialogue.flow import Ctx, Input, Step
+from voice_agent.dialogue.flows import Registry, default_registry
+from voice_agent.dialogue.prompts import Digits, Money, Prompts
+from voice_agent.dialogue.session import Session
+from voice_agent.dialogue.validators import normalize_expiry
+
+log = logging.getLogger(__name__)
+
+# Handled by the engine at every step.
+GLOBAL_INTENTS = ("repeat", "slower", "help", "cancel", "goodbye", "change_language")
+# Misses at one step before the caller is offered a person and the call ends politely.
+MAX_MISSES = 3
+END_STEP = Step(expecting="none", prompt="goodbye", help="goodbye")
+# Replies that comment on the conversation itself; "repeat" does not repeat them.
+META_REPLIES = {"ok_slower", "repeating"}
+
+
+class Agent:
+    """The call dialogue. Thread-safe per session: share one Agent, give each call a Session."""
+
+    def __init__(self, settings, store, nlu, registry: Registry | None = None,
+                 prompts: Prompts | None = None):
+        self.settings = settings
+        self.store = store
+        self.nlu = nlu
+        self.registry = registry or default_registry()
+        self.prompts = prompts or Prompts(settings)
+        audio = settings["audio"]
+        self.accept = float(audio["confidence_accept"])
+        self.confirm = float(audio["confidence_confirm"])
+
+    # -- the public API -------------------------------------------------------------------------
+    def start(self, lang: str | None = None, caller_id: str | None = None,
+              today: dt.date | None = None, channel: str = "text") -> tuple[Session, AgentTurn]:
+        """Open the call record and greet the caller (with the language menu unless known)."""
+        languages = self.settings.languages
+        if lang is not None and lang not in languages:
+            raise ValueError(f"language {lang!r} is not enabled (enabled: {', '.join(languages)})")
+        session = Session(lang=lang or self.settings.default_language, caller_id=caller_id,
+                          channel=channel, today=today)
+        session.call_id = self.store.start_call(channel, session.lang, caller_id=caller_id)
+        ctx = Ctx(self, session)
+        ctx.say("greeting")
+        if lang is not None or len(languages) == 1:
+            ctx.ask("menu.intent")
+        else:
+            self.registry.flows["language"].begin(ctx)
+        return session, self._turn(ctx)
+
+    def step(self, session: Session, event: CallerEvent) -> AgentTurn:
+        if session.ended:
+            return AgentTurn(say="", lang=session.lang, expecting="none", state=session.state,
+                             ended=True, outcome=session.outcome, slow=session.slow)
+        ctx = Ctx(self, session)
+        self._record_caller(session, event)
+        try:
+            self._dispatch(ctx, event)
+        except Exception:  # a fault must still end the call politely and be recorded
+            log.exception("dialogue fault in state %s", session.state)
+            ctx.replies.clear()
+            session.unsure = None
+            ctx.end("error", "system_error", "goodbye")
+        return self._turn(ctx)
+
+    def hangup(self, session: Session) -> None:
+        """The caller hung up: close the call record (once)."""
+        if session.ended:
+            return
+        session.ended = True
+        session.state = "end.hangup"
+        session.outcome = ("paid" if session.payments else
+                           "completed" if session.completed else "abandoned")
+        session.forget_secrets()
+        self._end_call(session)
+
+    # -- used by flows through Ctx -------------------------------------------------------------
+    def step_of(self, state: str) -> Step:
+        flow, _, step = state.partition(".")
+        if flow == "end":
+            return END_STEP
+        return self.registry.flows[flow].steps[step]
+
+    def start_flow(self, ctx: Ctx, name: str) -> None:
+        session = ctx.session
+        flow = self.registry.get(name)
+        if flow is None:
+            # An intent this line cannot serve yet: say so plainly and offer the menu again.
+            ctx.say("not_available")
+            ctx.finish()
+            return
+        if flow.needs_account and session.account is None:
+            session.pending = flow.name
+            flow = self.registry.flows["verify"]
+        session.state = f"{flow.name}."
+        flow.begin(ctx)
+
+    def handle_miss(self, ctx: Ctx, reason: str) -> None:
+        session = ctx.session
+        session.misses += 1
+        session.last_miss = reason
+        ctx.say(reason)
+        if session.misses >= MAX_MISSES:
+            session.unsure = None
+            outcome = "no_input" if reason == "no_input" else "no_match"
+            self.escalate(ctx, outcome)
+            return
+        if session.unsure is not None:
+            self._say_readback(ctx, self.step_of(session.state), session.unsure[1])
+            return
+        step = self.step_of(session.state)
+        key = step.help if session.misses == 1 or not step.keypad else step.keypad
+        ctx.say(key, **session.ask_params)
+
+    def escalate(self, ctx: Ctx, outcome: str) -> None:
+        """Offer a person: the flow registered for "agent" decides how (transfer or not)."""
+        flow = self.registry.get("agent")
+        if flow is not None and hasattr(flow, "escalate"):
+            flow.escalate(ctx, outcome)
+        else:
+            ctx.end(outcome, "escalate_offline", "goodbye")
+
+    # -- internals -------------------------------------------------------------------------------
+    def _dispatch(self, ctx: Ctx, event: CallerEvent) -> None:
+        session = ctx.session
+        step = self.step_of(session.state)
+        if event.is_silence:
+            ctx.miss("no_input")
+            return
+        dtmf = None
+        if event.dtmf is not None and event.dtmf.strip():
+            if "*" in event.dtmf:  # keypad rule: "*" cancels
+                self._cancel(ctx)
+                return
+            dtmf = event.dtmf.replace("#", "").replace(" ", "")
+            if not dtmf:
+                ctx.miss("no_match")
+                return
+        confidence = 1.0 if dtmf is not None or event.confidence is None else event.confidence
+        if confidence < self.confirm:
+            ctx.miss("unsure")
+            return
+        inp = self._understand(ctx, step, event, dtmf, confidence)
+        if session.unsure is not None:
+            self._answer_readback(ctx, step, inp)
+            return
+        if inp.value is None and inp.intent:
+            if inp.intent in GLOBAL_INTENTS:
+                getattr(self, f"_global_{inp.intent}")(ctx, inp)
+                return
+            flow = self.registry.interrupting(inp.intent)
+            if flow is not None and session.flow != flow.name:
+                session.resume = (session.state, dict(session.ask_params))
+                self.start_flow(ctx, flow.name)
+                return
+        if inp.value is not None and inp.dtmf is None and confidence < self.accept:
+            if step.redact:  # never read a secret back aloud: ask for it again instead
+                ctx.miss("unsure_secret")
+                return
+            if step.readback:
+                session.unsure = (session.state, inp.value)
+                self._say_readback(ctx, step, inp.value)
+                return
+        if step.strict and inp.dtmf is None and confidence < self.accept:
+            ctx.miss("unsure")
+            return
+        self.registry.flows[session.flow].handle(ctx, session.step, inp)
+
+    def _understand(self, ctx: Ctx, step: Step, event: CallerEvent, dtmf: str | None,
+                    confidence: float) -> Input:
+        kind = "yes_no" if ctx.session.unsure is not None else step.kind
+        if dtmf is not None:
+            value: Any = None
+            if kind == "digits":
+                value = "".join(ch for ch in dtmf if ch.isdigit()) or None
+            elif kind == "yes_no":
+                value = {"1": "yes", "2": "no"}.get(dtmf)
+            elif kind == "expiry":
+                value = normalize_expiry(dtmf)
+            return Input(text=None, dtmf=dtmf, intent=None, value=value, confidence=1.0)
+        text = (event.text or "").strip()
+        u = self.nlu.understand(text, ctx.lang, expect=kind, today=ctx.today)
+        value = u.value if kind else None
+        return Input(text=text, dtmf=None, intent=u.intent, value=value, confidence=confidence,
+                     understanding=u)
+
+    def _say_readback(self, ctx: Ctx, step: Step, value: Any) -> None:
+        if step.readback == "amount":
+            ctx.say("readback_amount", value=Money(int(value)))
+        else:
+            ctx.say("readback_digits", value=Digits(str(value)))
+
+    def _answer_readback(self, ctx: Ctx, step: Step, inp: Input) -> None:
+        session = ctx.session
+        if inp.yes:
+            value = session.unsure[1]
+            session.unsure = None
+            confirmed = Input(text=inp.text, dtmf=None, intent=None, value=value,
+                              confidence=1.0, confirmed=True)
+            self.registry.flows[session.flow].handle(ctx, session.step, confirmed)
+        elif inp.no:
+            session.unsure = None
+            ctx.say("readback_retry")
+            ctx.reask()
+        elif inp.intent in GLOBAL_INTENTS:
+            session.unsure = None
+            getattr(self, f"_global_{inp.intent}")(ctx, inp)
+        else:
+            ctx.miss("readback_yes_no")
+
+    # Global commands, available at every step.
+    def _global_repeat(self, ctx: Ctx, inp: Input) -> None:
+        ctx.say("repeating")
+        ctx.replies.extend(ctx.session.last_replies)
+
+    def _global_slower(self, ctx: Ctx, inp: Input) -> None:
+        ctx.session.slow = True
+        ctx.say("ok_slower")
+        ctx.replies.extend(ctx.session.last_replies)
+
+    def _global_help(self, ctx: Ctx, inp: Input) -> None:
+        step = self.step_of(ctx.session.state)
+        ctx.say(step.help, **ctx.session.ask_params)
+        ctx.say("help_global")
+
+    def _global_cancel(self, ctx: Ctx, inp: Input | None = None) -> None:
+        self._cancel(ctx)
+
+    def _global_goodbye(self, ctx: Ctx, inp: Input) -> None:
+        ctx.end("paid" if ctx.session.payments else "completed", "goodbye")
+
+    def _global_change_language(self, ctx: Ctx, inp: Input) -> None:
+        session = ctx.session
+        code = self._language_in(inp.text or "", session.lang)
+        if code is None or code == session.lang:
+            session.resume = (session.state, dict(session.ask_params))
+            self.registry.flows["language"].begin(ctx)
+            return
+        session.lang = code
+        ctx.say("language_changed")
+        session.misses = 0
+        ctx.reask()
+
+    def _language_in(self, text: str, lang: str) -> str | None:
+        """A language named in the text, in the call's language or any other enabled one."""
+        for code in (lang, *[c for c in self.settings.languages if c != lang]):
+            value = self.nlu.parse_value("language", text, code)
+            if value in self.settings.languages:
+                return value
+        return None
+
+    def _cancel(self, ctx: Ctx) -> None:
+        session = ctx.session
+        session.unsure = None
+        session.pending = None
+        session.resume = None
+        session.forget_secrets()
+        for key in ("amount", "amount_choice", "idempotency_key"):
+            session.slots.pop(key, None)
+        ctx.say("cancelled")
+        ctx.ask("menu.intent")
+
+    def _record_caller(self, session: Session, event: CallerEvent) -> None:
+        step = self.step_of(session.state)
+        if event.is_silence:
+            text = "[no input]"
+        elif event.dtmf:
+            text = f"dtmf:{event.dtmf}"
+        else:
+            text = (event.text or "").strip()
+        redact = step.redact and session.unsure is None
+        self.store.add_turn(session.call_id, "caller", text, expecting=step.expecting,
+                            confidence=event.confidence, redact=redact)
+
+    def _turn(self, ctx: Ctx) -> AgentTurn:
+        session = ctx.session
+        replies = ctx.replies
+        kept = [r for r in replies if r.key not in META_REPLIES]
+        if kept:
+            session.last_replies = kept
+        say = self.prompts.render(session.lang, replies)
+        if session.ended:
+            expecting = "none"
+        elif session.unsure is not None:
+            expecting = "confirm"
+        else:
+            expecting = self.step_of(session.state).expecting
+        turn = AgentTurn(say=say, lang=session.lang, expecting=expecting, state=session.state,
+                         ended=session.ended, outcome=session.outcome, slow=session.slow,
+                         transfer=ctx.transfer, replies=tuple(replies))
+        self.store.add_turn(session.call_id, "agent", say, expecting=expecting)
+        if session.ended:
+            session.forget_secrets()
+            self._end_call(session)
+        return turn
+
+    def _end_call(self, session: Session) -> None:
+        summary = "; ".join(session.completed + [f"payment {c}" for c in session.payments])
+        self.store.end_call(session.call_id, session.outcome, account_number=session.account,
+                            summary=summary or None)
+
+
+def reply_keys(turn: AgentTurn) -> list[str]:
+    """The prompt keys of a turn (handy in tests)."""
+    return [r.key for r in turn.replies]
+
+
+__all__ = ["Agent", "CallerEvent", "AgentTurn", "Reply", "Session", "reply_keys"]

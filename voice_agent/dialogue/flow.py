@@ -1,0 +1,178 @@
+"""What a flow is, and the context a flow works through.
+
+A flow (balance, payment, ...) is a small class with named steps. Each `Step` declares what the
+front end should expect, which prompt asks for it, which prompts give more guidance and the
+keypad alternative, what kind of value the NLU should look for, and whether the caller's answer
+is a secret (stored redacted). The engine handles everything common to all steps - silence,
+no match, repeat, slower, help, cancel, change of language, read-back of unsure values - and
+hands the flow an `Input` only when there is something for the flow itself to decide.
+
+Flows never produce text: they call `ctx.say(key, **params)` and `ctx.ask(step, **params)`, the
+way Rasa actions reply through a dispatcher.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from voice_agent.dialogue.events import Reply
+
+if TYPE_CHECKING:  # pragma: no cover
+    from voice_agent.dialogue.engine import Agent
+    from voice_agent.dialogue.session import Session
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question a flow asks."""
+
+    expecting: str                # contract value for the front end (events.EXPECTING)
+    prompt: str                   # asks the question
+    help: str                     # more guidance: the first reprompt and the answer to "help"
+    keypad: str | None = None     # offers keypad entry: the second reprompt
+    kind: str | None = None       # NLU value kind: digits, amount, date, expiry, yes_no, language
+    redact: bool = False          # the caller's answer is stored as "[redacted]"
+    readback: str | None = None   # "digits" or "amount": unsure values are read back first
+    strict: bool = False          # yes/no that moves money: only a confident, explicit yes counts
+
+
+@dataclass
+class Input:
+    """A caller turn as the flow sees it, after the engine has understood it."""
+
+    text: str | None
+    dtmf: str | None               # keys without the closing "#"
+    intent: str | None
+    value: Any                     # value of the step's kind (from speech or keypad), or None
+    confidence: float
+    understanding: Any = None      # the NLU's Understanding (for mixed-initiative values)
+    confirmed: bool = False        # the value was read back and the caller said yes
+
+    @property
+    def yes(self) -> bool:
+        return self.value == "yes" or self.dtmf == "1" or (self.value is None
+                                                            and self.intent == "affirm")
+
+    @property
+    def no(self) -> bool:
+        return self.value == "no" or self.dtmf == "2" or (self.value is None
+                                                           and self.intent == "deny")
+
+
+class Flow:
+    """Base class: subclasses set the class attributes and write `on_<step>(ctx, inp)` methods."""
+
+    name: ClassVar[str] = ""
+    intents: ClassVar[tuple[str, ...]] = ()     # intents that start this flow
+    needs_account: ClassVar[bool] = False       # verify the caller first (request remembered)
+    menu_key: ClassVar[str | None] = None       # keypad digit at the main menu
+    interrupts: ClassVar[bool] = False          # its intent is honoured at every step
+    steps: ClassVar[dict[str, Step]] = {}
+
+    def begin(self, ctx: "Ctx") -> None:
+        raise NotImplementedError
+
+    def handle(self, ctx: "Ctx", step: str, inp: Input) -> None:
+        handler = getattr(self, f"on_{step}", None)
+        if handler is None:
+            raise LookupError(f"flow {self.name} has no handler for step {step!r}")
+        handler(ctx, inp)
+
+
+class Ctx:
+    """The per-turn dispatcher a flow talks to: it collects replies and moves the session."""
+
+    def __init__(self, agent: "Agent", session: "Session"):
+        self.agent = agent
+        self.session = session
+        self.replies: list[Reply] = []
+        self.transfer: str | None = None
+        self._account: Any = None
+
+    # -- what flows read
+    @property
+    def settings(self):
+        return self.agent.settings
+
+    @property
+    def store(self):
+        return self.agent.store
+
+    @property
+    def nlu(self):
+        return self.agent.nlu
+
+    @property
+    def lang(self) -> str:
+        return self.session.lang
+
+    @property
+    def today(self) -> dt.date:
+        return self.session.today or dt.date.today()
+
+    def account(self, refresh: bool = False):
+        """The verified account (fresh from the store once per turn)."""
+        if self.session.account is None:
+            return None
+        if self._account is None or refresh:
+            self._account = self.store.account(self.session.account)
+        return self._account
+
+    # -- what flows do
+    def say(self, key: str, **params: Any) -> None:
+        self.replies.append(Reply(key, params))
+
+    def ask(self, state: str, **params: Any) -> None:
+        """Move to a step ("step" of the current flow or "flow.step") and ask its question."""
+        if "." not in state:
+            state = f"{self.session.flow}.{state}"
+        if state != self.session.state:
+            self.session.misses = 0
+        self.session.state = state
+        self.session.ask_params = dict(params)
+        self.replies.append(Reply(self.agent.step_of(state).prompt, dict(params)))
+
+    def reask(self) -> None:
+        """Ask the current step's question again with the same parameters."""
+        step = self.agent.step_of(self.session.state)
+        self.replies.append(Reply(step.prompt, dict(self.session.ask_params)))
+
+    def miss(self, reason: str) -> None:
+        """The answer was missing, not understood or not valid: escalate (never loops forever)."""
+        self.agent.handle_miss(self, reason)
+
+    def start(self, name: str) -> None:
+        """Start a flow by name or intent, verifying the caller first if the flow needs it."""
+        self.agent.start_flow(self, name)
+
+    def finish(self, done: str | None = None) -> None:
+        """The task is done: note it and ask whether there is anything else."""
+        if done:
+            self.session.completed.append(done)
+        self.session.pending = None
+        self.ask("menu.more")
+
+    def resume(self) -> None:
+        """Return to the step that was interrupted (or to the main menu)."""
+        if self.session.resume:
+            state, params = self.session.resume
+            self.session.resume = None
+            self.ask(state, **params)
+        else:
+            self.ask("menu.intent")
+
+    def end(self, outcome: str, *keys: str) -> None:
+        """Close the call politely with the given outcome."""
+        for key in keys:
+            self.say(key)
+        self.session.state = "end.done"
+        self.session.ended = True
+        self.session.outcome = outcome
+
+    def choice(self, inp: Input, name: str) -> str | None:
+        """Which entry of locales/<lang>/choices.toml [name] the caller's words match, if any."""
+        if not inp.text:
+            return None
+        key, score = self.nlu.match_choice(inp.text, self.lang, self.nlu.choices(self.lang, name))
+        return key if key and score >= 0.6 else None

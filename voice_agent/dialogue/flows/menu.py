@@ -1,0 +1,66 @@
+"""The open question ("how can I help?") and routing by intent or main-menu key.
+
+Values said along with the request (mixed initiative: "pay fifty dollars on account 1 2 3 ...")
+are kept in the session's slots so the flows do not ask for them again.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
+
+GOODBYE_KEY = "9"
+# Intents with no flow of their own that the menu answers itself.
+NOT_A_REQUEST = {"affirm", "deny", "out_of_scope"}
+
+
+class MenuFlow(Flow):
+    name = "menu"
+    steps = {
+        "intent": Step(expecting="intent", prompt="menu_prompt", help="menu_help",
+                       keypad="menu_keypad"),
+        "more": Step(expecting="intent", prompt="menu_more", help="menu_help",
+                     keypad="menu_keypad"),
+    }
+
+    def begin(self, ctx: Ctx) -> None:
+        ctx.ask("menu.intent")
+
+    def on_intent(self, ctx: Ctx, inp: Input) -> None:
+        registry = ctx.agent.registry
+        if inp.dtmf is not None:
+            if inp.dtmf == GOODBYE_KEY:
+                ctx.end("paid" if ctx.session.payments else "completed", "goodbye")
+            elif inp.dtmf in registry.by_key:
+                ctx.start(registry.by_key[inp.dtmf].name)
+            else:
+                ctx.miss("no_match")
+            return
+        remember_values(ctx, inp.understanding)
+        intent = inp.intent
+        if intent and intent not in NOT_A_REQUEST:
+            ctx.start(intent)
+        elif ctx.session.step == "more" and inp.no:
+            ctx.end("paid" if ctx.session.payments else "completed", "goodbye")
+        elif ctx.session.step == "more" and inp.yes:
+            ctx.ask("menu.intent")
+        else:
+            ctx.miss("no_match")
+
+    on_more = on_intent
+
+
+def remember_values(ctx: Ctx, understanding: Any) -> None:
+    """Keep values the caller gave with the request (account number, amount) for later steps."""
+    value = getattr(understanding, "value", None)
+    if not isinstance(value, dict):
+        return
+    for name in ("account_number", "amount"):
+        if value.get(name) not in (None, ""):
+            ctx.session.slots[name] = value[name]
+    digits = value.get("digits")
+    if digits and "account_number" not in ctx.session.slots:
+        ctx.session.slots["account_number"] = str(digits)
+
+
+FLOWS = [MenuFlow()]

@@ -1,0 +1,265 @@
+"""Taking a payment, form-style: amount, method, card or bank details, read-back, explicit yes.
+
+Slots: amount (full balance, past-due amount or another amount within settings limits), method
+(saved method on file, card, or bank account), the card number (Luhn, brand) and expiry (not in
+the past), or the routing number (ABA checksum) and account number. The read-back gives amount,
+convenience fee (settings), total and method by its last four digits; only an explicit yes posts
+the payment, with an idempotency key made from the call id and the attempt number so that a
+retried submission never posts twice. Card and bank numbers leave memory right after posting.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
+from voice_agent.dialogue.prompts import Digits, Money, Prompt, Spelled, When
+from voice_agent.dialogue.validators import (card_brand, only_digits, validate_amount,
+                                             validate_bank_account_number, validate_card_expiry,
+                                             validate_card_number, validate_routing_number)
+
+BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express",
+          "discover": "Discover"}
+AMOUNT_KEYS = {"1": "full", "2": "past_due", "3": "other"}
+METHOD_KEYS = {"1": "card", "2": "bank", "3": "saved"}
+
+
+def _step(expecting: str, name: str, kind: str | None = None, **kw) -> Step:
+    return Step(expecting=expecting, prompt=f"pay_{name}", help=f"pay_{name}_help",
+                keypad=f"pay_{name}_keypad", kind=kind, **kw)
+
+
+class PaymentFlow(Flow):
+    name = "payment"
+    intents = ("pay_bill",)
+    needs_account = True
+    menu_key = "2"
+    steps = {
+        "amount": _step("amount", "amount", "amount", readback="amount"),
+        "amount_other": _step("amount", "amount_other", "amount", readback="amount"),
+        "method": _step("payment_method", "method"),
+        "card_number": _step("card_number", "card_number", "digits", redact=True),
+        "card_expiry": _step("card_expiry", "card_expiry", "expiry", redact=True),
+        "routing_number": _step("routing_number", "routing_number", "digits", redact=True),
+        "bank_account_number": _step("bank_account_number", "bank_account_number", "digits",
+                                     redact=True),
+        "confirm": Step(expecting="confirm", prompt="pay_confirm", help="pay_confirm_help",
+                        keypad="yes_no_keypad", kind="yes_no", strict=True),
+        "repeat_code": Step(expecting="confirm", prompt="pay_repeat_code",
+                            help="pay_repeat_code_help", keypad="yes_no_keypad", kind="yes_no"),
+    }
+
+    # -- amount -----------------------------------------------------------------------------------
+    def begin(self, ctx: Ctx) -> None:
+        account = ctx.account(refresh=True)
+        given = ctx.session.slots.pop("amount", None)
+        if isinstance(given, int) and self._take_amount(ctx, given):
+            return
+        if account.balance_cents <= 0:
+            ctx.say("pay_nothing_due")
+            self._ask_other(ctx)
+            return
+        options = (Prompt("pay_amount_options_past_due", {"past_due": Money(account.past_due_cents)})
+                   if 0 < account.past_due_cents < account.balance_cents
+                   else Prompt("pay_amount_options", {}))
+        ctx.ask("payment.amount", balance=Money(account.balance_cents), options=options)
+
+    def on_amount(self, ctx: Ctx, inp: Input) -> None:
+        account = ctx.account()
+        choice = AMOUNT_KEYS.get(inp.dtmf or "") if inp.dtmf else None
+        if inp.dtmf is None:
+            if isinstance(inp.value, int):
+                self._take_amount(ctx, inp.value)
+                return
+            choice = ctx.choice(inp, "amount_choice")
+        if choice == "full":
+            self._take_amount(ctx, account.balance_cents)
+        elif choice == "past_due" and account.past_due_cents > 0:
+            self._take_amount(ctx, account.past_due_cents)
+        elif choice == "other":
+            self._ask_other(ctx)
+        else:
+            ctx.miss("no_match")
+
+    def _ask_other(self, ctx: Ctx) -> None:
+        limits = ctx.settings["payment_limits"]
+        ctx.ask("payment.amount_other", min=Money(int(limits["min_cents"])),
+                max=Money(int(limits["max_cents"])))
+
+    def on_amount_other(self, ctx: Ctx, inp: Input) -> None:
+        cents = inp.value
+        if inp.dtmf is not None:  # keyed as dollars and cents without a point: 5000 is $50.00
+            digits = only_digits(inp.dtmf)
+            cents = int(digits) if digits else None
+        if cents is None:
+            ctx.miss("no_match")
+            return
+        self._take_amount(ctx, cents)
+
+    def _take_amount(self, ctx: Ctx, cents: int) -> bool:
+        amount, problem = validate_amount(cents, ctx.settings["payment_limits"])
+        if problem:
+            limits = ctx.settings["payment_limits"]
+            if not ctx.session.state.startswith("payment.amount"):
+                ctx.session.state = "payment.amount_other"
+                ctx.session.ask_params = {"min": Money(int(limits["min_cents"])),
+                                          "max": Money(int(limits["max_cents"]))}
+            ctx.miss(problem)
+            return False
+        ctx.session.slots["amount"] = amount
+        self._ask_method(ctx)
+        return True
+
+    # -- method -----------------------------------------------------------------------------------
+    def _ask_method(self, ctx: Ctx) -> None:
+        saved = self._saved(ctx)
+        fees = {f"{kind}_fee": fee_text(ctx.settings.fee_cents(kind)) for kind in ("card", "bank")}
+        option = (Prompt("pay_method_saved_option", {"method": describe(saved)}) if saved
+                  else Prompt("pay_method_no_saved", {}))
+        ctx.ask("payment.method", saved=option, **fees)
+
+    def _saved(self, ctx: Ctx):
+        methods = list(getattr(ctx.account(), "saved_methods", None) or [])
+        return methods[0] if methods else None
+
+    def on_method(self, ctx: Ctx, inp: Input) -> None:
+        choice = METHOD_KEYS.get(inp.dtmf or "") if inp.dtmf else ctx.choice(inp, "payment_method")
+        if choice == "saved" and self._saved(ctx) is not None:
+            ctx.session.slots["method"] = self._saved(ctx)
+            self._ask_confirm(ctx)
+        elif choice == "card":
+            ctx.ask("payment.card_number")
+        elif choice == "bank":
+            ctx.ask("payment.routing_number")
+        else:
+            ctx.miss("no_match")
+
+    # -- card -------------------------------------------------------------------------------------
+    def on_card_number(self, ctx: Ctx, inp: Input) -> None:
+        number, problem = validate_card_number(inp.value)
+        if problem:
+            ctx.miss(problem if inp.value else "no_match")
+            return
+        ctx.session.slots["card_number"] = number
+        ctx.ask("payment.card_expiry")
+
+    def on_card_expiry(self, ctx: Ctx, inp: Input) -> None:
+        expiry, problem = validate_card_expiry(inp.value, ctx.today)
+        if problem:
+            ctx.miss(problem if inp.value else "no_match")
+            return
+        from voice_agent.store import PaymentMethod
+        number = ctx.session.slots.pop("card_number")
+        month, year = expiry
+        ctx.session.slots["method"] = PaymentMethod(
+            kind="card", last4=number[-4:], brand=card_brand(number), number=number,
+            expiry=f"{month:02d}/{year % 100:02d}")
+        self._ask_confirm(ctx)
+
+    # -- bank -------------------------------------------------------------------------------------
+    def on_routing_number(self, ctx: Ctx, inp: Input) -> None:
+        routing, problem = validate_routing_number(inp.value)
+        if problem:
+            ctx.miss(problem if inp.value else "no_match")
+            return
+        ctx.session.slots["routing_number"] = routing
+        ctx.ask("payment.bank_account_number")
+
+    def on_bank_account_number(self, ctx: Ctx, inp: Input) -> None:
+        number, problem = validate_bank_account_number(inp.value)
+        if problem:
+            ctx.miss(problem if inp.value else "no_match")
+            return
+        from voice_agent.store import PaymentMethod
+        routing = ctx.session.slots.pop("routing_number")
+        ctx.session.slots["method"] = PaymentMethod(kind="bank", last4=number[-4:],
+                                                    number=number, routing=routing)
+        self._ask_confirm(ctx)
+
+    # -- read-back, consent, posting ----------------------------------------------------------------
+    def _ask_confirm(self, ctx: Ctx) -> None:
+        session = ctx.session
+        method = session.slots["method"]
+        amount = int(session.slots["amount"])
+        fee = ctx.settings.fee_cents(method.kind)
+        session.slots["fee"] = fee
+        # One key per attempt: a re-delivered "yes" reuses it, a new attempt gets a new one.
+        session.slots["idempotency_key"] = f"call-{session.call_id}-payment-{session.submit_seq + 1}"
+        fee_text = (Prompt("pay_fee", {"fee": Money(fee)}) if fee
+                    else Prompt("pay_no_fee", {}))
+        ctx.ask("payment.confirm", amount=Money(amount), fee=fee_text, total=Money(amount + fee),
+                method=describe(method))
+
+    def on_confirm(self, ctx: Ctx, inp: Input) -> None:
+        if inp.value == "yes" or inp.dtmf == "1":
+            self._post(ctx)
+        elif inp.no:
+            ctx.session.forget_secrets()
+            ctx.say("pay_not_submitted")
+            ctx.finish()
+        else:  # anything but an explicit yes or no: ask again; never submit on a guess
+            ctx.miss("pay_confirm_unclear")
+
+    def _post(self, ctx: Ctx) -> None:
+        from voice_agent.store import StoreError
+        session = ctx.session
+        slots = session.slots
+        amount, fee = int(slots["amount"]), int(slots["fee"])
+        try:
+            result = ctx.store.post_payment(session.account, amount, fee, slots["method"],
+                                            slots["idempotency_key"], call_id=session.call_id)
+        except StoreError:
+            session.forget_secrets()
+            ctx.say("pay_failed")
+            ctx.finish()
+            return
+        finally:
+            session.submit_seq += 1
+        session.forget_secrets()
+        for key in ("amount", "fee", "idempotency_key"):
+            slots.pop(key, None)
+        payment = result.payment
+        if payment.confirmation not in session.payments:
+            session.payments.append(payment.confirmation)
+        slots["last_confirmation"] = payment.confirmation
+        ctx.say("pay_done", total=Money(payment.amount_cents + payment.fee_cents))
+        ctx.say("pay_code", code=Spelled(payment.confirmation))
+        ctx.say("pay_when", when=When(_moment(payment.created_at)))
+        if result.restored:
+            ctx.say("pay_restored")
+            if result.ticket:
+                ctx.say("pay_restored_ticket", ticket=Spelled(result.ticket))
+        ctx.ask("payment.repeat_code")
+
+    def on_repeat_code(self, ctx: Ctx, inp: Input) -> None:
+        if inp.yes:
+            ctx.say("pay_code", code=Spelled(ctx.session.slots["last_confirmation"]))
+            ctx.ask("payment.repeat_code")
+        elif inp.no:
+            ctx.finish("payment")
+        else:
+            ctx.miss("no_match")
+
+
+def fee_text(cents: int) -> Prompt:
+    """The convenience fee as a phrase ("there is a convenience fee of $2.50" / "no fee")."""
+    return Prompt("fee_is", {"fee": Money(cents)}) if cents else Prompt("fee_none", {})
+
+
+def describe(method) -> Prompt:
+    """A payment method as the caller hears it: brand or bank and the last four digits only."""
+    last4 = Digits(str(method.last4 or "")[-4:], group=4)
+    if method.kind == "card":
+        return Prompt("method_card", {"brand": BRANDS.get(method.brand or "", method.brand or ""),
+                                      "last4": last4})
+    return Prompt("method_bank", {"last4": last4})
+
+
+def _moment(value) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+FLOWS = [PaymentFlow()]

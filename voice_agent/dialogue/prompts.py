@@ -1,0 +1,151 @@
+"""Render replies (prompt key + parameters) into text in the caller's language.
+
+Prompt text lives in locales/<lang>/prompts.toml, one key per prompt, with `{name}` placeholders.
+Parameters are typed so that each is read the way a listener needs it: money and dates through
+Babel in the language's locale, account numbers in groups of digits, confirmation codes one
+character at a time. Adding a language is adding its prompts.toml; no code changes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_time
+from babel.numbers import format_currency, format_decimal
+
+from voice_agent.dialogue.events import Reply
+
+LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
+
+
+@dataclass(frozen=True)
+class Money:
+    cents: int
+
+
+@dataclass(frozen=True)
+class Digits:
+    """A long number read in groups ("1 0 0, 2 0 0, 3 0 0") so a listener can follow it."""
+
+    value: str
+    group: int = 3
+
+
+@dataclass(frozen=True)
+class Spelled:
+    """A code read character by character ("K, 7, M, 4")."""
+
+    value: str
+
+
+@dataclass(frozen=True)
+class When:
+    """A moment read as a local date and time."""
+
+    moment: dt.datetime
+
+
+@dataclass(frozen=True)
+class LanguageName:
+    code: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A prompt inside a prompt (for lists assembled from several keys)."""
+
+    key: str
+    params: dict
+    lang: str | None = None     # render in this language instead of the call's
+
+
+class PromptError(LookupError):
+    """A prompt key missing from a language's catalog."""
+
+
+def group_digits(digits: str, size: int = 3) -> str:
+    digits = "".join(ch for ch in digits if ch.isalnum())
+    groups = [digits[i:i + size] for i in range(0, len(digits), size)]
+    # A lone trailing digit reads badly; join it to the group before it.
+    if len(groups) > 1 and len(groups[-1]) == 1:
+        last = groups.pop()
+        groups[-1] = groups[-1] + last
+    return ", ".join(" ".join(g) for g in groups)
+
+
+def spell(code: str) -> str:
+    return ", ".join(ch for ch in code if ch.strip())
+
+
+class Prompts:
+    """All prompt catalogs, loaded once; `render(lang, replies)` gives the text to say."""
+
+    def __init__(self, settings, languages: Iterable[str] | None = None,
+                 locales_dir: Path = LOCALES_DIR):
+        self.settings = settings
+        self.default = settings.default_language
+        self.catalogs: dict[str, dict[str, str]] = {}
+        for lang in languages or settings.languages:
+            self.catalogs[lang] = load_catalog(lang, locales_dir)
+        self.tz = ZoneInfo(settings.get("timezone") or "UTC")
+
+    def text(self, lang: str, key: str) -> str:
+        catalog = self.catalogs.get(lang) or self.catalogs[self.default]
+        if key in catalog:
+            return catalog[key]
+        if key in self.catalogs.get(self.default, {}):
+            return self.catalogs[self.default][key]
+        raise PromptError(f"prompt {key!r} is missing in locales/{lang}/prompts.toml")
+
+    def format_value(self, lang: str, value: Any) -> str:
+        locale = self.settings.locale(lang)
+        if isinstance(value, Money):
+            return format_currency(Decimal(value.cents) / 100, self.settings["currency"],
+                                   locale=locale)
+        if isinstance(value, Digits):
+            return group_digits(value.value, value.group)
+        if isinstance(value, Spelled):
+            return spell(value.value)
+        if isinstance(value, When):
+            local = value.moment.astimezone(self.tz)
+            return self.render_one(lang, Reply("date_time", {
+                "date": format_date(local.date(), "long", locale=locale),
+                "time": format_time(local, "short", locale=locale)}))
+        if isinstance(value, LanguageName):
+            return Locale.parse(value.code).get_display_name(Locale.parse(locale)) or value.code
+        if isinstance(value, Prompt):
+            return self.render_one(value.lang or lang, Reply(value.key, value.params))
+        if isinstance(value, dt.date):
+            return format_date(value, "long", locale=locale)
+        if isinstance(value, bool):
+            return str(value)
+        if isinstance(value, int):
+            return format_decimal(value, locale=locale)
+        if isinstance(value, (list, tuple)):
+            return " ".join(self.format_value(lang, v) for v in value)
+        return str(value)
+
+    def render_one(self, lang: str, reply: Reply) -> str:
+        params = {"company": self.settings.company_name,
+                  "official_phone": self.settings["official_phone"]}
+        params.update({k: self.format_value(lang, v) for k, v in reply.params.items()})
+        return self.text(lang, reply.key).format(**params).strip()
+
+    def render(self, lang: str, replies: Iterable[Reply]) -> str:
+        texts = (self.render_one(r.lang or lang, r) for r in replies)
+        return " ".join(t for t in texts if t)
+
+
+def load_catalog(lang: str, locales_dir: Path = LOCALES_DIR) -> dict[str, str]:
+    path = locales_dir / lang / "prompts.toml"
+    if not path.exists():
+        raise PromptError(f"no prompt catalog for language {lang!r}: {path} is missing")
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    return {k: v for k, v in data.items() if isinstance(v, str)}
