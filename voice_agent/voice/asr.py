@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Protocol
 
+from voice_agent.voice.endpoint import is_steady_noise
+
 # Which value kind (nlu KINDS) each `expecting` is parsed as.
 EXPECT_KIND = {
     "account_number": "digits", "pin": "digits", "zip": "digits", "ssn_last4": "digits",
@@ -39,6 +41,12 @@ class GrammarSource(Protocol):
     def parse_value(self, kind: str, text: str, lang: str, today: Any = None) -> Any: ...
 
 
+def _vosk_module():
+    """The vosk module (a seam: tests put a fake recorder of calls here)."""
+    import vosk
+    return vosk
+
+
 _models: dict[str, Any] = {}
 _models_lock = threading.Lock()
 
@@ -48,7 +56,7 @@ def load_model(path: str | Path) -> "SpeechModel":
     key = str(Path(path).resolve())
     with _models_lock:
         if key not in _models:
-            import vosk  # lazy: text mode never loads Kaldi
+            vosk = _vosk_module()  # lazy: text mode never loads Kaldi
             vosk.SetLogLevel(-1)
             _models[key] = SpeechModel(vosk.Model(key), key)
         return _models[key]
@@ -191,8 +199,7 @@ class Recognizer:
         return EXPECT_KIND.get(self.expecting or "")
 
     def _vosk(self):
-        import vosk
-        return vosk
+        return _vosk_module()
 
     def _grammar_recognizer(self):
         grammar = json.dumps(self.grammar_words, ensure_ascii=False)   # non-empty, checked by caller
@@ -233,6 +240,8 @@ class Recognizer:
         final = json.loads(self._active.FinalResult())
         self._in_utterance = False
         audio = b"".join(self._buffer)
+        if is_steady_noise(audio, self.rate):
+            return AsrResult("", 0.0, "reject", signals={"noise": 1.0})
         if self._active is self._grammar_rec:
             alts = self._alternatives(self._grammar_rec, audio)
             first = self._judge(final, alts, grammar=True)

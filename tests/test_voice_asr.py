@@ -1,0 +1,266 @@
+"""The recognizer: crash guards against a recording fake of Vosk, and the real Korean model."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from voice_helpers import espeak, needs_espeak, needs_model
+from voice_agent.voice import asr
+from voice_agent.voice.audio import mix, noise, read_wav, silence
+from voice_agent.settings import load_settings
+
+
+class FakeNlu:
+    """Grammar phrases and values for the few expectations the tests use."""
+
+    PHRASES = {"confirm": ["예", "네", "아니요", "아니오"], "language": ["한국어", "영어", "스페인어"],
+               "intent": ["상담원", "요금 납부", "잔액"], "account_number": ["일", "이", "삼", "공"],
+               "bogus": ["없는말xyz"]}
+    VALUES = {"예": "yes", "네": "yes", "아니요": "no", "아니오": "no"}
+
+    def grammar_phrases(self, lang, expect):
+        return self.PHRASES.get(expect, [])
+
+    def parse_value(self, kind, text, lang, today=None):
+        if kind == "yes_no":
+            return next((self.VALUES[w] for w in text.split() if w in self.VALUES), None)
+        return None
+
+
+# ---------------------------------------------------------------- fake Vosk (no model needed)
+class Crash(AssertionError):
+    """What would have killed the process with the real library."""
+
+
+class FakeKaldi:
+    log: list = []
+
+    def __init__(self, model, rate, grammar=None):
+        self.running = False
+        self.log.append(("new", grammar))
+        if grammar is not None:
+            self._check(grammar)
+        self.grammar = grammar
+        self.script = model.script
+
+    @staticmethod
+    def _check(grammar):
+        if not isinstance(grammar, str) or not grammar:
+            raise Crash("empty grammar string")
+        data = json.loads(grammar)                    # invalid JSON crashes the real one
+        if data == [] and grammar != "[]":
+            raise Crash("bad grammar")
+        if "\\u" in grammar:
+            raise Crash("escaped non-ASCII: Vosk would not find the words")
+
+    def SetGrammar(self, grammar):
+        if self.running:
+            raise Crash("SetGrammar in the middle of an utterance")
+        self._check(grammar)
+        if grammar == "[]":
+            raise Crash("the grammar recognizer must never go back to open vocabulary")
+        self.log.append(("grammar", grammar))
+        self.grammar = grammar
+
+    def SetWords(self, on): pass
+
+    def SetMaxAlternatives(self, n):
+        self.alternatives = n
+
+    def Reset(self):
+        self.running = False
+        self.log.append(("reset",))
+
+    def AcceptWaveform(self, data):
+        if not isinstance(data, bytes) or len(data) % 2:
+            raise Crash("AcceptWaveform needs bytes of whole samples")
+        self.running = True
+        return False
+
+    def FinalResult(self):
+        self.running = False
+        text, conf = self.script(self.grammar)
+        if getattr(self, "alternatives", 0):
+            return json.dumps({"alternatives": [{"text": text, "confidence": 100.0},
+                                                {"text": "x", "confidence": 90.0}]})
+        words = [{"word": w, "conf": conf} for w in text.split()]
+        return json.dumps({"text": text, "result": words})
+
+
+class FakeModelHandle:
+    def __init__(self, vocab, script):
+        self.vocab, self.script = set(vocab), script
+
+    def vosk_model_find_word(self, w):
+        return 1 if w in self.vocab else -1
+
+
+class FakeVosk:
+    KaldiRecognizer = FakeKaldi
+
+    @staticmethod
+    def SetLogLevel(n): pass
+
+
+@pytest.fixture()
+def fake(monkeypatch):
+    FakeKaldi.log = []
+    monkeypatch.setattr(asr, "_vosk_module", lambda: FakeVosk)
+
+    def build(script, vocab=("예", "네", "아니요", "아니오", "한국어", "영어", "<UNK>")):
+        model = asr.SpeechModel(FakeModelHandle(vocab, script))
+        return asr.Recognizer(model, 16000, "ko", FakeNlu())
+    return build
+
+
+SPEECH = silence(0.1, 16000) + b"\x10\x00" * 8000
+
+
+def test_grammar_is_utf8_json_of_known_words_with_the_unknown_token(fake):
+    rec = fake(lambda g: ("네", 0.95))
+    rec.expect("confirm")
+    assert rec.grammar_words == ["예", "네", "아니요", "아니오", "<UNK>"]
+    rec.recognize(SPEECH)
+    created = [e for e in FakeKaldi.log if e[0] == "new" and e[1]]
+    assert json.loads(created[0][1]) == rec.grammar_words and "\\u" not in created[0][1]
+
+
+def test_no_usable_words_means_open_vocabulary_never_an_empty_grammar(fake):
+    rec = fake(lambda g: ("무엇", 0.9))
+    for expect in ("bogus", "intent", None, "none"):
+        rec.expect(expect)
+        assert rec.grammar_words == []
+        result = rec.recognize(SPEECH)
+        assert not result.grammar
+    assert all(e[1] is None for e in FakeKaldi.log if e[0] == "new")
+
+
+def test_switching_grammar_resets_first_and_never_mid_utterance(fake):
+    rec = fake(lambda g: ("네", 0.9))
+    rec.expect("confirm")
+    rec.recognize(SPEECH)
+    rec.expect("language")
+    rec.start()
+    rec.feed(SPEECH)
+    with pytest.raises(RuntimeError, match="middle of an utterance"):
+        rec.expect("confirm")
+    rec.finish()
+    rec.expect("confirm")
+    rec.recognize(SPEECH)
+    grammar_events = [i for i, e in enumerate(FakeKaldi.log) if e[0] == "grammar"]
+    assert len(grammar_events) == 2
+    for i in grammar_events:
+        assert FakeKaldi.log[i - 1] == ("reset",)
+
+
+def test_grammar_result_that_does_not_parse_falls_back_to_open_vocabulary(fake):
+    def script(grammar):
+        return ("아니요", 0.4) if grammar else ("아니요 괜찮아요", 0.9)
+    rec = fake(script)
+    rec.expect("confirm")
+    result = rec.recognize(SPEECH)
+    assert result.value == "no"
+    # the open decode parsed too and scored higher: it wins
+    assert not result.grammar and result.text == "아니요 괜찮아요"
+
+
+def test_confident_grammar_result_is_kept(fake):
+    rec = fake(lambda g: ("네", 1.0) if g else ("내", 0.3))
+    rec.expect("confirm")
+    result = rec.recognize(SPEECH)
+    assert result.grammar and result.value == "yes" and result.band == "accept"
+
+
+def test_unknown_word_hits_lower_confidence(fake):
+    rec = fake(lambda g: ("네 <UNK> <UNK>", 1.0) if g else ("", 0.0))
+    rec.expect("confirm")
+    result = rec.recognize(SPEECH)
+    assert result.text == "네" and result.signals["unknown"] == 2
+    assert result.confidence < 0.5 and result.band == "reject"
+
+
+@pytest.mark.parametrize("confs,unk,share,fuzzy,expected", [
+    ([1.0], 0, 1.0, 1.0, "accept"), ([0.6], 0, 0.6, 1.0, "confirm"), ([0.2], 0, 0.3, 0.2, "reject"),
+    ([1.0, 1.0], 2, 1.0, 1.0, "confirm"), ([], 0, None, None, "reject")])
+def test_confidence_bands(confs, unk, share, fuzzy, expected):
+    value = asr.combine(confs, unk, share, fuzzy)
+    assert asr.band(value, 0.85, 0.5) == expected
+
+
+def test_signals_helpers():
+    assert asr.alternative_share([10.0]) == 1.0
+    assert asr.alternative_share([10.0, 10.0]) == pytest.approx(0.5)
+    assert asr.fuzzy_match("아니요", ["아니요", "네"]) == 1.0
+    assert asr.fuzzy_match("", ["네"]) == 0.0 and asr.fuzzy_match("x", []) is None
+    assert asr.is_filler("<UNK>") and asr.is_filler("[noise]") and not asr.is_filler("네")
+
+
+def test_noise_is_rejected_before_any_decode(fake):
+    rec = fake(lambda g: ("아니오", 1.0))
+    rec.expect("confirm")
+    result = rec.recognize(noise(1.5, 16000, 0.1))
+    assert result.text == "" and result.band == "reject"
+
+
+# ---------------------------------------------------------------- the real Korean model
+@pytest.fixture(scope="session")
+def ko_model():
+    from voice_agent.voice.models import find_model
+    settings = load_settings(env={})
+    return settings, asr.load_model(find_model(settings, "ko").path)
+
+
+def spoken(tmp_path, text, speed=175):
+    pcm, _ = read_wav(espeak(text, "ko", tmp_path / "t.wav", speed), 16000)
+    return silence(0.3, 16000) + pcm + silence(0.5, 16000)
+
+
+@pytest.mark.model
+@needs_model
+@needs_espeak
+def test_real_model_grammar_switching(ko_model, tmp_path):
+    settings, model = ko_model
+    assert model.unknown == "<UNK>"            # the Korean model's token, not [unk]
+    rec = asr.Recognizer.from_settings(model, settings, 16000, "ko", FakeNlu())
+    rec.expect("confirm")
+    yes = rec.recognize(spoken(tmp_path, "네"))
+    assert yes.text == "네" and yes.value == "yes" and yes.grammar and yes.band == "accept"
+    rec.expect("language")
+    lang = rec.recognize(spoken(tmp_path, "스페인어"))
+    assert lang.text == "스페인어" and lang.grammar
+    rec.expect("intent")                  # no grammar words known -> open vocabulary
+    agent = rec.recognize(spoken(tmp_path, "상담원"))
+    assert not agent.grammar or agent.text == "상담원"
+    rec.expect("confirm")                 # and back to a grammar on the same recognizer
+    again = rec.recognize(spoken(tmp_path, "네"))
+    assert again.text == "네" and again.grammar
+
+
+@pytest.mark.model
+@needs_model
+@needs_espeak
+def test_real_model_confidence_bands_on_real_audio(ko_model, tmp_path):
+    settings, model = ko_model
+    rec = asr.Recognizer.from_settings(model, settings, 16000, "ko", FakeNlu())
+    rec.expect("confirm")
+    clean = rec.recognize(spoken(tmp_path, "네"))
+    hiss = rec.recognize(noise(2.0, 16000, 0.1))
+    quiet = rec.recognize(silence(1.0, 16000))
+    assert clean.band == "accept"
+    assert hiss.band == "reject" and hiss.text == ""
+    assert quiet.band == "reject" and quiet.text == ""
+    noisy = rec.recognize(mix(spoken(tmp_path, "네"), noise(1.5, 16000, 0.01)))
+    assert noisy.text == "네" and noisy.band in ("accept", "confirm")
+
+
+@pytest.mark.model
+@needs_model
+@needs_espeak
+def test_real_model_at_8k(ko_model, tmp_path):
+    settings, model = ko_model
+    from voice_agent.voice.audio import convert
+    rec = asr.Recognizer.from_settings(model, settings, 8000, "ko", FakeNlu())
+    rec.expect("confirm")
+    result = rec.recognize(convert(spoken(tmp_path, "네"), 16000, 8000))
+    assert result.text == "네"
