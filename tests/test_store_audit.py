@@ -112,3 +112,29 @@ def test_checkpoint_tracks_every_commit(settings, db_path):
     seq, digest = store.audit.read_checkpoint()
     last = store.db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     assert (seq, digest) == tuple(last)
+
+
+def test_forged_checkpoint(settings, db_path):
+    """Cutting the tail and rewriting the checkpoint to match needs the pepper."""
+    import json
+    conn = sqlite3.connect(db_path)
+    n = conn.execute("SELECT MAX(seq) FROM audit_log").fetchone()[0]
+    prev = conn.execute("SELECT hash FROM audit_log WHERE seq = ?", [n - 1]).fetchone()[0]
+    conn.close()
+    _tamper(db_path, f"DELETE FROM audit_log WHERE seq = {n}")
+    settings.audit_checkpoint_path.write_text(json.dumps({"seq": n - 1, "hash": prev,
+                                                          "mac": "0" * 64}))
+    report = _verify(settings)
+    assert not report.ok and "rewritten" in report.message
+    # New entries do not overwrite the evidence.
+    store = Store.open(settings)
+    store.request_callback("+18035550100", "morning")
+    assert not store.audit_verify().ok
+
+
+def test_deleted_checkpoint_is_not_recreated(settings, db_path):
+    settings.audit_checkpoint_path.unlink()
+    store = Store.open(settings)
+    store.request_callback("+18035550100", "morning")
+    assert not settings.audit_checkpoint_path.exists()
+    assert not store.audit_verify().ok

@@ -45,9 +45,9 @@ class Store(AccountsMixin, PaymentsMixin, CasesMixin, CallsMixin, SettlementMixi
         self.settings = settings
         self.db = db
         self.tx = Transactions(db)
-        self.audit = AuditLog(self.tx, settings.audit_checkpoint_path)
         cost = settings.get("password_hash") or {"n": 16384, "r": 8, "p": 1}
         self.hasher = Hasher(settings.pepper_path, int(cost["n"]), int(cost["r"]), int(cost["p"]))
+        self.audit = AuditLog(self.tx, settings.audit_checkpoint_path, self.hasher.pepper)
         self.vault = Vault(settings.vault_key_path)
 
     @classmethod

@@ -6,7 +6,9 @@ details)``. Changing, deleting or reordering an entry breaks the chain at that e
 newest entries leaves a valid chain, so after each commit the newest ``seq`` and ``hash`` are also
 written to a checkpoint file (``settings.audit_checkpoint_path``); ``verify`` requires the chain to
 reach the checkpoint with the same hash. The checkpoint only moves forward (under a file lock),
-and it is written after the commit, so it may lag the database but never run ahead of it.
+and it is written after the commit, so it may lag the database but never run ahead of it. It
+carries an HMAC under a key derived from the pepper, so someone who can edit the database and the
+checkpoint file but cannot read the pepper cannot rewrite the checkpoint to match a cut tail.
 
 Details must never hold a secret: callers pass counts, references, last four digits.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import hmac
 import json
 import os
 from pathlib import Path
@@ -43,9 +46,13 @@ def entry_hash(prev_hash: str, seq: int, at: str, event: str, account_number: st
 
 
 class AuditLog:
-    def __init__(self, tx: Transactions, checkpoint_path: Path):
+    def __init__(self, tx: Transactions, checkpoint_path: Path, key: bytes):
         self.tx = tx
         self.checkpoint_path = Path(checkpoint_path)
+        self._key = hmac.new(key, b"voice_agent audit checkpoint", hashlib.sha256).digest()
+
+    def _mac(self, seq: int, digest: str) -> str:
+        return hmac.new(self._key, f"{seq}:{digest}".encode("ascii"), hashlib.sha256).hexdigest()
 
     def append(self, event: str, *, account_number: str | None = None,
                call_id: int | None = None, **details: Any) -> int:
@@ -69,11 +76,15 @@ class AuditLog:
     # --- checkpoint -----------------------------------------------------------------------
 
     def read_checkpoint(self) -> tuple[int, str] | None:
+        """(seq, hash) from the checkpoint file; None if missing; ValueError if forged/damaged."""
         try:
             data = json.loads(self.checkpoint_path.read_text(encoding="utf-8"))
-            return int(data["seq"]), str(data["hash"])
         except FileNotFoundError:
             return None
+        seq, digest = int(data["seq"]), str(data["hash"])
+        if not hmac.compare_digest(str(data.get("mac", "")), self._mac(seq, digest)):
+            raise ValueError("checkpoint signature does not match")
+        return seq, digest
 
     def _advance_checkpoint(self, seq: int, digest: str) -> None:
         self.checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,11 +94,14 @@ class AuditLog:
             try:
                 current = self.read_checkpoint()
             except (ValueError, KeyError, json.JSONDecodeError):
-                current = None          # damaged: verify reports it; overwrite going forward
+                return                  # damaged or forged: keep it as evidence for verify
+            if current is None and seq > 1:
+                return                  # deleted after use: recreating it would hide a cut tail
             if current and current[0] >= seq:
                 return
             tmp = self.checkpoint_path.with_name(self.checkpoint_path.name + ".tmp")
-            tmp.write_text(json.dumps({"seq": seq, "hash": digest}), encoding="utf-8")
+            tmp.write_text(json.dumps({"seq": seq, "hash": digest,
+                                       "mac": self._mac(seq, digest)}), encoding="utf-8")
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, self.checkpoint_path)
@@ -113,8 +127,8 @@ class AuditLog:
         try:
             checkpoint = self.read_checkpoint()
         except (ValueError, KeyError, json.JSONDecodeError):
-            return AuditReport(False, count, None,
-                               f"checkpoint file {self.checkpoint_path} is damaged")
+            return AuditReport(False, count, None, f"checkpoint file {self.checkpoint_path} is"
+                               " damaged or was rewritten (its signature does not match)")
         if checkpoint is None:
             if count:
                 return AuditReport(False, count, None,
