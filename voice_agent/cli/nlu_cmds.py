@@ -1,5 +1,50 @@
-"""Subcommands of this group are added here by their feature."""
+"""`voice-agent understand`: one utterance per input line in, one JSON object per line out."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+
+from voice_agent.settings import Settings
+
+VALUE_KINDS = ("digits", "amount", "date", "expiry", "yes_no", "language", "number")
 
 
-def register(sub, common) -> None:
-    return None
+def register(sub, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser(
+        "understand", parents=[common],
+        help="intent and values of utterances read from standard input, one per line")
+    parser.add_argument("--lang", required=True, help="language code (e.g. en, es, ko)")
+    parser.add_argument("--expect", choices=VALUE_KINDS, default=None,
+                        help="parse a value of this kind")
+    parser.add_argument("--today", default=None, metavar="YYYY-MM-DD",
+                        help="the date relative dates count from (default: today)")
+    parser.add_argument("--json", action="store_true",
+                        help="one JSON object per line (the default output; kept for scripts)")
+    parser.set_defaults(func=cmd_understand)
+
+
+def cmd_understand(args: argparse.Namespace, settings: Settings) -> int:
+    from voice_agent.cli import CliError
+    from voice_agent.nlu import LocaleError, Understander
+
+    today = None
+    if args.today:
+        try:
+            today = dt.date.fromisoformat(args.today)
+        except ValueError:
+            raise CliError(f"--today {args.today!r} is not a date (YYYY-MM-DD)") from None
+    languages = tuple(settings.languages) if hasattr(settings, "languages") else (args.lang,)
+    if args.lang not in languages:
+        raise CliError(f"--lang {args.lang!r} is not a configured language "
+                       f"({', '.join(languages)})")
+    try:
+        nlu = Understander(languages=languages)
+    except (LocaleError, OSError) as exc:
+        raise CliError(f"cannot load language data: {exc}") from None
+    for line in sys.stdin:
+        text = line.rstrip("\n")
+        result = nlu.understand(text, args.lang, expect=args.expect, today=today)
+        print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+    return 0

@@ -1,0 +1,124 @@
+"""The Understander API the dialogue codes against (ARCHITECTURE.md "Language understanding")."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+
+import pytest
+
+from voice_agent.nlu import INTENTS, KINDS, Understander, Understanding
+
+TODAY = dt.date(2026, 11, 25)   # a Wednesday
+
+
+@pytest.fixture(scope="module")
+def nlu() -> Understander:
+    return Understander(languages=("en", "es", "ko"))
+
+
+def test_names_are_the_contract():
+    assert {"pay_bill", "out_of_scope", "affirm", "deny", "repeat"} <= set(INTENTS)
+    assert {"digits", "amount", "date", "expiry", "yes_no", "language"} <= set(KINDS)
+
+
+def test_mixed_initiative_gives_intent_and_values(nlu):
+    u = nlu.understand("i want to pay fifty dollars on account one two three four", "en")
+    assert isinstance(u, Understanding)
+    assert u.intent == "pay_bill"
+    assert u.value == {"amount": 5000, "account_number": "1234"}
+    assert u.to_json()["value"] == {"amount": 5000, "account_number": "1234"}
+
+
+def test_empty_is_no_intent(nlu):
+    u = nlu.understand("   uh um  ", "en")
+    assert u.intent is None and u.confidence == 0.0 and u.value is None
+
+
+def test_commands_are_heard_while_a_value_is_expected(nlu):
+    assert nlu.understand("repeat that please", "en", expect="pin").intent == "repeat"
+    assert nlu.understand("cancel", "en", expect="amount").intent == "cancel"
+    assert nlu.understand("help", "en", expect="digits").value is None
+    u = nlu.understand("one two three four", "en", expect="pin")
+    assert u.value == "1234" and u.expect == "pin"
+
+
+def test_yes_no_sets_affirm_or_deny(nlu):
+    u = nlu.understand("yeah that's right", "en", expect="yes_no")
+    assert (u.intent, u.value) == ("affirm", "yes")
+    u = nlu.understand("아니요 틀렸어요", "ko", expect="confirm")
+    assert (u.intent, u.value) == ("deny", "no")
+
+
+def test_json_forms_of_dates_and_expiry(nlu):
+    u = nlu.understand("december third", "en", expect="date", today=TODAY)
+    assert u.value == dt.date(2026, 12, 3) and u.to_json()["value"] == "2026-12-03"
+    u = nlu.understand("twelve twenty eight", "en", expect="expiry")
+    assert u.value == (12, 2028) and u.to_json()["value"] == "12/28"
+
+
+def test_unknown_language_and_kind_are_clear_errors(nlu):
+    with pytest.raises(ValueError, match="not loaded"):
+        nlu.understand("hola", "fr")
+    with pytest.raises(ValueError, match="unknown value kind"):
+        nlu.parse_value("colour", "red", "en")
+
+
+def test_choices_and_match_choice(nlu, tmp_path):
+    (tmp_path / "en").mkdir()
+    for name in ("intents.toml", "numbers.toml", "values.toml"):
+        (tmp_path / "en" / name).write_bytes((nlu.locale("en").directory / name).read_bytes())
+    (tmp_path / "en" / "choices.toml").write_text(
+        '[payment_method]\ncard = ["card", "credit card"]\nbank = ["bank", "bank account"]\n')
+    local = Understander(languages=("en",), locales_dir=tmp_path)
+    methods = local.choices("en", "payment_method")
+    assert methods == {"card": ["card", "credit card"], "bank": ["bank", "bank account"]}
+    assert local.choices("en", "no_such_list") == {}
+    assert local.match_choice("uh my credit card", "en", methods)[0] == "card"
+    assert local.match_choice("from the bank account", "en", methods)[0] == "bank"
+    key, score = local.match_choice("a pizza", "en", methods)
+    assert key is None and 0 <= score < 0.75
+    (tmp_path / "en" / "choices.toml").unlink()
+    assert local.choices("en", "payment_method") == {}
+
+
+def test_ambiguous_choice_is_none(nlu):
+    key, _ = nlu.match_choice("card bank", "en", {"card": ["card"], "bank": ["bank"]})
+    assert key is None
+
+
+def test_grammar_phrases(nlu):
+    pin = nlu.grammar_phrases("en", "pin")
+    assert {"one", "nine", "zero", "oh", "double"} <= set(pin)
+    assert "repeat" in pin and "help" in pin          # commands stay sayable
+    assert nlu.grammar_phrases("en", "dispute_reason") == []
+    assert nlu.grammar_phrases("en", "none") == []
+    langs = nlu.grammar_phrases("en", "language")
+    assert {"spanish", "español", "한국어", "english"} <= set(langs)
+    assert {"네", "아니요"} <= set(nlu.grammar_phrases("ko", "confirm"))
+    assert any("pay" in p for p in nlu.grammar_phrases("en", "intent"))
+    months = nlu.grammar_phrases("es", "card_expiry")
+    assert "diciembre" in months and "veintiocho" in months
+
+
+def test_cli_understand_contract():
+    lines = "i want to pay fifty dollars on account one two three four\nwhat time is it\n\n"
+    out = subprocess.run([sys.executable, "-m", "voice_agent", "understand", "--lang", "en",
+                          "--json"], input=lines, capture_output=True, text=True, check=True)
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(rows) == 3
+    assert set(rows[0]) == {"text", "intent", "confidence", "expect", "value"}
+    assert rows[0]["intent"] == "pay_bill" and rows[0]["value"]["amount"] == 5000
+    assert rows[1]["intent"] == "out_of_scope"
+    assert rows[2]["intent"] is None and rows[2]["value"] is None
+    out = subprocess.run([sys.executable, "-m", "voice_agent", "understand", "--lang", "es",
+                          "--expect", "date", "--today", "2026-11-25"],
+                         input="el próximo viernes\n", capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout)["value"] == "2026-12-04"
+
+
+def test_cli_rejects_bad_input():
+    out = subprocess.run([sys.executable, "-m", "voice_agent", "understand", "--lang", "en",
+                          "--today", "2026-13-01"], input="x\n", capture_output=True, text=True)
+    assert out.returncode == 2 and "not a date" in out.stderr

@@ -1,0 +1,100 @@
+"""Phrases a Vosk grammar should allow while the dialogue expects a given answer.
+
+Vosk compiles the list into a small bigram model; keeping it to the expected answer's words
+(plus the commands a caller may say at any step) makes recognition far more accurate. An empty
+list means "use the open vocabulary" (free-form answers such as a dispute reason).
+"""
+from __future__ import annotations
+
+from voice_agent.nlu.locale import LocaleData
+from voice_agent.nlu.models import kind_for
+from voice_agent.nlu.templates import expand
+from voice_agent.nlu.intents import SLOT
+
+COMMANDS = ("repeat", "help", "cancel", "agent", "goodbye", "slower")
+OPEN_ANSWERS = {"dispute_reason", "charge", "none"}
+
+
+def _sentences(ld: LocaleData, intents) -> list[str]:
+    out: list[str] = []
+    for intent in intents:
+        for template in ld.intents.get(intent, []):
+            for sentence in expand(template):
+                plain = " ".join(SLOT.sub(" ", sentence).split())
+                if plain:
+                    out.append(plain)
+    return out
+
+
+def _keys(table) -> list[str]:
+    return [str(k) for k in (table or {})]
+
+
+def _listed(table) -> list[str]:
+    """Words of a {code: [names]} or {name: value} table."""
+    out: list[str] = []
+    for key, val in (table or {}).items():
+        out.extend(str(v) for v in val) if isinstance(val, list) else out.append(str(key))
+    return out
+
+
+def number_words(ld: LocaleData, digits_only: bool = False) -> list[str]:
+    raw = ld.numbers_raw
+    words = [*_keys(raw.get("zeros")), *_keys(raw.get("homophones")),
+             *_keys(raw.get("repeaters")), *_keys(raw.get("multipliers")),
+             *_keys(raw.get("cardinals"))]
+    if not digits_only:
+        words += [*_keys(raw.get("articles")), *raw.get("connectors", [])]
+    return words
+
+
+def kind_phrases(ld: LocaleData, kind: str, language_names: list[str]) -> list[str]:
+    values, money, date = ld.values, ld.values.get("money", {}), ld.values.get("date", {})
+    if kind == "digits":
+        return number_words(ld, digits_only=True)
+    if kind in ("amount", "number"):
+        extra = [*money.get("major", []), *money.get("minor", []), *money.get("point", []),
+                 *money.get("joiners", [])] if kind == "amount" else values.get("count_words", [])
+        return number_words(ld) + extra
+    if kind == "expiry":
+        return number_words(ld) + _keys(values.get("months")) + date.get("split_pieces", [])
+    if kind == "date":
+        return (number_words(ld) + _keys(ld.numbers_raw.get("ordinals"))
+                + _keys(values.get("months")) + _keys(values.get("weekdays"))
+                + _keys(values.get("relative_days")) + _keys(date.get("units"))
+                + date.get("next_week", []) + date.get("this_week", [])
+                + date.get("next_week_after", []) + date.get("day_articles", [])
+                + date.get("in_words", []) + date.get("after_words", [])
+                + date.get("split_pieces", []))
+    if kind == "yes_no":
+        yes_no = values.get("yes_no", {})
+        return [*yes_no.get("yes", []), *yes_no.get("no", [])] + _sentences(ld, ("affirm", "deny"))
+    if kind == "language":
+        return language_names + _sentences(ld, ("change_language",))
+    return []
+
+
+def grammar_phrases(ld: LocaleData, expect: str | None, language_names: list[str],
+                    choices: dict[str, list[str]] | None = None) -> list[str]:
+    if expect is None or expect in OPEN_ANSWERS:
+        return []
+    if expect == "intent":
+        phrases = _sentences(ld, list(ld.intents))
+    elif expect == "payment_method":
+        phrases = [p for key, names in (choices or {}).items() for p in (names or [key])]
+        if not phrases:
+            return []
+    else:
+        kind = kind_for(expect)
+        if kind is None:
+            return []
+        phrases = kind_phrases(ld, kind, language_names)
+    phrases += _sentences(ld, COMMANDS)
+    seen: set[str] = set()
+    out = []
+    for phrase in phrases:
+        phrase = " ".join(phrase.lower().split())
+        if phrase and phrase not in seen:
+            seen.add(phrase)
+            out.append(phrase)
+    return out

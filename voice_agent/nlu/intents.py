@@ -1,0 +1,177 @@
+"""Intent matching in tiers, hassil-like: exact sentence, then fuzzy with a cutoff, then nothing.
+
+Each intent's templates (locales/<lang>/intents.toml) are expanded into sentences. A caller's
+words are compared with every sentence as a weighted bag of units: words (with rapidfuzz
+similarity so "ballance" still counts as "balance"), or for Korean, whose words carry particles and
+endings and whose spacing the recogniser varies, character bigrams of the text with spaces
+removed. Units found in many intents ("my", "i", "want") weigh little; units that name one intent
+("balance", "dispute") weigh much. A sentence scores the F-measure of how much of it was said
+(recall) and how much of what was said it explains (precision).
+
+Decision: the best intent wins when it beats the best other intent by ``margin``; too close is
+ambiguous (None) so the dialogue asks again; below ``cutoff`` is ``out_of_scope``, as is a win of
+the ``out_of_scope`` examples themselves.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from voice_agent.nlu.locale import LocaleData
+from voice_agent.nlu.templates import expand
+from voice_agent.nlu.text import remove_phrases, tokens
+
+NUMBER = "#"
+SLOT = re.compile(r"\{[a-z_]+\}")
+FUZZY_MIN_LEN = 4
+FUZZY_CUTOFF = 80.0
+
+
+@dataclass(frozen=True)
+class IntentMatch:
+    intent: str | None
+    confidence: float
+    tier: str            # "exact", "fuzzy", "none"
+    runner_up: str | None = None
+    runner_up_score: float = 0.0
+
+
+class IntentIndex:
+    """The expanded sentences of one language and their unit weights."""
+
+    def __init__(self, ld: LocaleData, cutoff: float = 0.5, margin: float = 0.06,
+                 beta: float = 1.0):
+        self.ld = ld
+        self.cutoff, self.margin, self.beta = cutoff, margin, beta
+        self.char_mode = ld.match_units == "char_bigrams"
+        self.money = {w for p in (*ld.currency_major, *ld.currency_minor) for w in p}
+        self.sentences: list[tuple[str, dict[str, float], str]] = []
+        self.exact: dict[tuple[str, ...], set[str]] = defaultdict(set)
+        intent_units: dict[str, set[str]] = defaultdict(set)
+        for intent, templates in ld.intents.items():
+            for template in templates:
+                for sentence in expand(template):
+                    words = self.prepare(tokens(SLOT.sub(" 1 ", sentence)))
+                    if not words:
+                        continue
+                    self.exact[tuple(words)].add(intent)
+                    units = self.units(words)
+                    self.sentences.append((intent, units, sentence))
+                    intent_units[intent].update(units)
+        n = max(1, len(intent_units))
+        df: dict[str, int] = defaultdict(int)
+        for units in intent_units.values():
+            for unit in units:
+                df[unit] += 1
+        self.weights = {u: math.log(1 + n / c) for u, c in df.items()}
+        self.oov_weight = math.log(1 + n)
+        self.sentences = [(i, {u: self.weights[u] for u in units}, s)
+                          for i, units, s in self.sentences]
+        self.vocab = list(self.weights)
+        self.by_unit: dict[str, list[int]] = defaultdict(list)
+        for index, (_, units, _) in enumerate(self.sentences):
+            for unit in units:
+                self.by_unit[unit].append(index)
+
+    # -- text to units --------------------------------------------------------------------------
+    def prepare(self, words: list[str]) -> list[str]:
+        """Fillers dropped; a spoken number with its money words becomes one "#".
+
+        A lone one-syllable number word stays a word: Korean "이" is more often "this" or a
+        particle than the number two.
+        """
+        words = remove_phrases(words, self.ld.fillers)
+        nw = self.ld.numbers
+        split = nw.split(words)
+        flags = [nw.is_number_word(w) or w in self.money for w in split]
+        out: list[str] = []
+        i = 0
+        while i < len(split):
+            if not flags[i]:
+                out.append(split[i])
+                i += 1
+                continue
+            j = i
+            while j < len(split) and (flags[j] or (
+                    split[j] in nw.connectors and j + 1 < len(split) and flags[j + 1])):
+                j += 1
+            run = [w for w, f in zip(split[i:j], flags[i:j]) if f]
+            if len(run) >= 2 or any(len(w) > 1 or w.isdigit() for w in run):
+                out.append(NUMBER)
+            else:
+                out.extend(split[i:j])
+            i = j
+        return out
+
+    def units(self, words: list[str]) -> set[str]:
+        if not self.char_mode:
+            return set(words)
+        text = "".join(self.ld.strip_particle(w) for w in words)
+        if len(text) == 1:
+            return {text}
+        return {text[i:i + 2] for i in range(len(text) - 1)}
+
+    # -- matching -------------------------------------------------------------------------------
+    def match(self, words: list[str]) -> IntentMatch:
+        words = self.prepare(words)
+        if not words:
+            return IntentMatch(None, 0.0, "none")
+        exact = self.exact.get(tuple(words))
+        if exact and len(exact) == 1:
+            return IntentMatch(next(iter(exact)), 1.0, "exact")
+        units = self.units(words)
+        sims = self._similar(units)
+        u_weight = {u: self.weights.get(u, self.oov_weight) for u in units}
+        u_total = sum(u_weight.values()) or 1.0
+        candidates: set[int] = set()
+        for matches in sims.values():
+            for vocab_unit in matches:
+                candidates.update(self.by_unit.get(vocab_unit, ()))
+        best: dict[str, float] = {}
+        b2 = self.beta ** 2
+        for index in candidates:
+            intent, s_units, _ = self.sentences[index]
+            s_total = sum(s_units.values()) or 1.0
+            said = 0.0
+            explained = 0.0
+            for u, matches in sims.items():
+                hit = max((sim for v, sim in matches.items() if v in s_units), default=0.0)
+                explained += u_weight[u] * hit
+            for s_unit, weight in s_units.items():
+                hit = max((m.get(s_unit, 0.0) for m in sims.values()), default=0.0)
+                said += weight * hit
+            recall, precision = said / s_total, explained / u_total
+            if recall + precision == 0:
+                continue
+            score = (1 + b2) * precision * recall / (b2 * precision + recall)
+            if score > best.get(intent, 0.0):
+                best[intent] = score
+        if not best:
+            return IntentMatch("out_of_scope", 1.0, "none")
+        ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)
+        top, top_score = ranked[0]
+        second, second_score = ranked[1] if len(ranked) > 1 else (None, 0.0)
+        if top_score < self.cutoff:
+            return IntentMatch("out_of_scope", round(1.0 - top_score, 3), "none", top, top_score)
+        if top == "out_of_scope":
+            return IntentMatch("out_of_scope", top_score, "fuzzy", second, second_score)
+        if top_score - second_score < self.margin:
+            return IntentMatch(None, top_score, "fuzzy", second, second_score)
+        return IntentMatch(top, top_score, "fuzzy", second, second_score)
+
+    def _similar(self, units: set[str]) -> dict[str, dict[str, float]]:
+        """For each caller unit, the known units it may stand for and how alike they are."""
+        out: dict[str, dict[str, float]] = {}
+        for unit in units:
+            matches = {unit: 1.0} if unit in self.weights else {}
+            if not self.char_mode and len(unit) >= FUZZY_MIN_LEN:
+                for vocab_unit, score, _ in process.extract(
+                        unit, self.vocab, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=5):
+                    if len(vocab_unit) >= FUZZY_MIN_LEN:
+                        matches.setdefault(vocab_unit, score / 100.0)
+            out[unit] = matches
+        return out

@@ -1,0 +1,116 @@
+"""Loads one language's understanding data from locales/<lang>/ (intents, numbers, values).
+
+Everything a language needs is data here; the code never names a word of any language.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from voice_agent.nlu.numbers import NumberWords
+from voice_agent.nlu.text import fold, phrase_tokens
+
+LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
+
+
+class LocaleError(ValueError):
+    """A locale file that is missing or malformed; the message names the file."""
+
+
+def read_toml(path: Path, required: bool = True) -> dict[str, Any]:
+    if not path.exists():
+        if required:
+            raise LocaleError(f"{path}: missing")
+        return {}
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise LocaleError(f"{path}: {exc}") from exc
+
+
+def _phrases(items: list[str] | None) -> list[tuple[str, ...]]:
+    return [p for p in (phrase_tokens(s) for s in items or []) if p]
+
+
+def _phrase_map(table: dict[str, Any] | None) -> dict[tuple[str, ...], Any]:
+    """{"next week": 7} or {"es": ["spanish", ...]} -> {("next", "week"): 7, ("spanish",): "es"}."""
+    out: dict[tuple[str, ...], Any] = {}
+    for key, val in (table or {}).items():
+        if isinstance(val, list):
+            for phrase in val:
+                out[phrase_tokens(str(phrase))] = key
+        else:
+            out[phrase_tokens(str(key))] = val
+    return out
+
+
+@dataclass
+class LocaleData:
+    """One language: raw tables for grammars, folded lookups for matching."""
+
+    code: str
+    directory: Path
+    intents: dict[str, list[str]]          # intent -> sentence templates as written
+    numbers: NumberWords
+    numbers_raw: dict[str, Any]
+    values: dict[str, Any]                 # values.toml as written (for grammars)
+    fillers: list[tuple[str, ...]]
+    match_units: str                       # "words" or "char_bigrams"
+    particles: tuple[str, ...]
+    months: dict[tuple[str, ...], int]
+    weekdays: dict[tuple[str, ...], int]
+    relative_days: dict[tuple[str, ...], int]
+    yes: list[tuple[str, ...]]
+    no: list[tuple[str, ...]]
+    languages: dict[tuple[str, ...], str]
+    currency_major: list[tuple[str, ...]]
+    currency_minor: list[tuple[str, ...]]
+    decimal_point: list[tuple[str, ...]]
+    date: dict[str, Any]
+    slot_cues: dict[str, list[tuple[str, ...]]]
+
+    @classmethod
+    def load(cls, code: str, base: Path | None = None) -> "LocaleData":
+        directory = (base or LOCALES_DIR) / code
+        intents_raw = read_toml(directory / "intents.toml")
+        numbers_raw = read_toml(directory / "numbers.toml")
+        values = read_toml(directory / "values.toml")
+        settings = values.get("settings", {})
+        particles = tuple(settings.get("particles", []))
+        money = values.get("money", {})
+        date = values.get("date", {})
+        pieces = frozenset(
+            [*money.get("major", []), *money.get("minor", []), *date.get("split_pieces", [])])
+        intents: dict[str, list[str]] = {}
+        for name, table in intents_raw.get("intents", {}).items():
+            sentences = table.get("sentences", []) if isinstance(table, dict) else table
+            intents[name] = [str(s) for s in sentences]
+        return cls(
+            code=code, directory=directory, intents=intents,
+            numbers=NumberWords.from_toml(numbers_raw, particles, pieces),
+            numbers_raw=numbers_raw, values=values,
+            fillers=_phrases([*values.get("fillers", []), *values.get("politeness", [])]),
+            match_units=settings.get("match_units", "words"),
+            particles=tuple(sorted((fold(p) for p in particles), key=len, reverse=True)),
+            months=_phrase_map(values.get("months")),
+            weekdays=_phrase_map(values.get("weekdays")),
+            relative_days=_phrase_map(values.get("relative_days")),
+            yes=_phrases(values.get("yes_no", {}).get("yes")),
+            no=_phrases(values.get("yes_no", {}).get("no")),
+            languages=_phrase_map(values.get("languages")),
+            currency_major=_phrases(money.get("major")),
+            currency_minor=_phrases(money.get("minor")),
+            decimal_point=_phrases(money.get("point")),
+            date=date,
+            slot_cues={k: _phrases(v) for k, v in values.get("slot_cues", {}).items()},
+        )
+
+    def strip_particle(self, word: str) -> str:
+        """"요금을" -> "요금": a trailing particle removed when something is left."""
+        for particle in self.particles:
+            if word.endswith(particle) and len(word) > len(particle):
+                return word[: -len(particle)]
+        return word

@@ -1,0 +1,177 @@
+"""The one object the dialogue and the CLI use: intents and values for every loaded language."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from voice_agent.nlu import choices as choice_lists
+from voice_agent.nlu.dates import parse_date, parse_expiry
+from voice_agent.nlu.grammar import grammar_phrases, kind_phrases
+from voice_agent.nlu.intents import IntentIndex, IntentMatch
+from voice_agent.nlu.locale import LOCALES_DIR, LocaleData
+from voice_agent.nlu.models import KINDS, Understanding, kind_for
+from voice_agent.nlu.text import fold, remove_phrases, tokens
+from voice_agent.nlu.values import (find_phrases, is_loose, parse_amount, parse_digits,
+                                    parse_language, parse_number, parse_yes_no)
+
+# Intents whose sentences may carry an amount without a currency word ("pay fifty").
+AMOUNT_INTENTS = {"pay_bill", "schedule_payment", "payment_arrangement"}
+# Intents whose sentences may carry a date ("pay on friday"); elsewhere "now" is not a date.
+DATE_INTENTS = {"pay_bill", "schedule_payment", "payment_arrangement", "restore_service"}
+
+
+class Understander:
+    """Loads locales/<lang>/ once per language; every method is then a pure function of text."""
+
+    def __init__(self, languages: tuple[str, ...] | list[str] = ("en", "es", "ko"),
+                 locales_dir: Path | str | None = None):
+        base = Path(locales_dir) if locales_dir else LOCALES_DIR
+        self.languages = tuple(languages)
+        self._data = {code: LocaleData.load(code, base) for code in self.languages}
+        self._index = {code: IntentIndex(ld) for code, ld in self._data.items()}
+        self._names: dict[tuple[str, ...], str] = {}
+        self._name_phrases: list[str] = []
+        for ld in self._data.values():
+            for phrase, code in ld.languages.items():
+                if code in self._data:
+                    self._names.setdefault(phrase, code)
+            for code, names in ld.values.get("languages", {}).items():
+                if code in self._data:
+                    self._name_phrases.extend(names)
+
+    def locale(self, lang: str) -> LocaleData:
+        try:
+            return self._data[lang]
+        except KeyError:
+            raise ValueError(f"language {lang!r} is not loaded (loaded: "
+                             f"{', '.join(self.languages)})") from None
+
+    def words(self, text: str, lang: str) -> list[str]:
+        """Canonical words of ``text`` with fillers and politeness removed."""
+        return remove_phrases(tokens(text or ""), self.locale(lang).fillers)
+
+    # -- intents --------------------------------------------------------------------------------
+    def match_intent(self, text: str, lang: str) -> IntentMatch:
+        return self._index[self.locale(lang).code].match(self.words(text, lang))
+
+    def understand(self, text: str, lang: str, expect: str | None = None,
+                   today: dt.date | None = None) -> Understanding:
+        """Intent and value of one utterance; see ARCHITECTURE.md "Language understanding".
+
+        With ``expect`` (a KIND or the dialogue's ``expecting``) the value of that kind is parsed;
+        when none is found the intent is still reported, so "repeat that" or "cancel" at the PIN
+        step reach the dialogue. Without it, values said along with the intent are returned.
+        """
+        ld = self.locale(lang)
+        words = self.words(text, lang)
+        if not words:
+            return Understanding(text, None, 0.0, expect, None)
+        match = self._index[lang].match(words)
+        kind = kind_for(expect)
+        if kind is None:
+            if match.intent == "out_of_scope":
+                return Understanding(text, match.intent, match.confidence, expect, None)
+            values = self.mixed_values(words, ld, today or dt.date.today(), match.intent)
+            return Understanding(text, match.intent, match.confidence, expect, values or None)
+        value = self._parse(kind, words, ld, today or dt.date.today())
+        if value is None and kind == "yes_no" and match.intent in ("affirm", "deny"):
+            value = "yes" if match.intent == "affirm" else "no"
+        if value is None:
+            return Understanding(text, match.intent, match.confidence, expect, None)
+        intent = None
+        if kind == "yes_no":
+            intent = "affirm" if value == "yes" else "deny"
+        return Understanding(text, intent, self._coverage(kind, words, ld), expect, value)
+
+    # -- values ---------------------------------------------------------------------------------
+    def parse_value(self, kind: str, text: str, lang: str, today: dt.date | None = None) -> Any:
+        """The value of ``kind`` (or of a dialogue ``expecting``) said in ``text``, or None."""
+        resolved = kind_for(kind)
+        if resolved is None:
+            raise ValueError(f"unknown value kind {kind!r} (kinds: {', '.join(KINDS)})")
+        ld = self.locale(lang)
+        return self._parse(resolved, self.words(text, lang), ld, today or dt.date.today())
+
+    def _parse(self, kind: str, words: list[str], ld: LocaleData, today: dt.date) -> Any:
+        if not words:
+            return None
+        if kind == "digits":
+            return parse_digits(words, ld)
+        if kind == "amount":
+            return parse_amount(words, ld)
+        if kind == "number":
+            return parse_number(words, ld)
+        if kind == "yes_no":
+            return parse_yes_no(words, ld)
+        if kind == "language":
+            return parse_language(words, ld, self._names)
+        if kind == "date":
+            return parse_date(words, ld, today)
+        if kind == "expiry":
+            return parse_expiry(words, ld)
+        raise ValueError(f"unknown value kind {kind!r}")
+
+    def _coverage(self, kind: str, words: list[str], ld: LocaleData) -> float:
+        """0.5..1: how much of what was said is made of words that answer this kind."""
+        vocab = {w for p in kind_phrases(ld, kind, self._name_phrases) for w in tokens(p)}
+        split = ld.numbers.split(words)
+        known = sum(1 for w in split if w in vocab or w.replace(".", "").isdigit()
+                    or (is_loose(ld) and any(w.startswith(v) for v in vocab if len(v) >= 2)))
+        return round(0.5 + 0.5 * known / len(split), 3) if split else 0.0
+
+    def mixed_values(self, words: list[str], ld: LocaleData, today: dt.date,
+                     intent: str | None) -> dict[str, Any]:
+        """Values said along with an intent: "pay fifty dollars on account one two three four"."""
+        nw = ld.numbers
+        split = nw.split(words)
+        chunks = nw.chunks(split)
+        values: dict[str, Any] = {}
+        if not chunks:
+            date = parse_date(split, ld, today) if intent in DATE_INTENTS else None
+            return {"date": date} if date else {}
+        runs: list[list] = []
+        for chunk in chunks:
+            gap = split[runs[-1][-1].end:chunk.start] if runs else None
+            if runs and all(w in nw.connectors for w in gap):
+                runs[-1].append(chunk)
+            else:
+                runs.append([chunk])
+        money = [p for p in (*ld.currency_major, *ld.currency_minor, *ld.decimal_point)]
+        cues = ld.slot_cues.get("account_number", [])
+        used: set[int] = set()
+        for run in runs:
+            start, end = run[0].start, run[-1].end
+            after = split[end:end + 2]
+            before = split[max(0, start - 3):start]
+            if find_phrases(before, cues, is_loose(ld)) and "account_number" not in values:
+                values["account_number"] = "".join(c.digits for c in run)
+            elif (find_phrases(after, money, is_loose(ld)) or intent in AMOUNT_INTENTS) \
+                    and "amount" not in values:
+                amount = parse_amount(split[start:end + 2], ld)
+                if amount is None:
+                    continue
+                values["amount"] = amount
+            else:
+                continue
+            used.update(range(start, end + 2))
+        rest = [w for i, w in enumerate(split) if i not in used]
+        date = parse_date(rest, ld, today) if rest and intent in DATE_INTENTS else None
+        if date:
+            values["date"] = date
+        return values
+
+    # -- choices and grammars -------------------------------------------------------------------
+    def choices(self, lang: str, name: str) -> dict[str, list[str]]:
+        return choice_lists.load_choices(self.locale(lang).directory, name)
+
+    def match_choice(self, text: str, lang: str, choices: dict[str, list[str]]
+                     ) -> tuple[str | None, float]:
+        ld = self.locale(lang)
+        return choice_lists.match_choice(text, choices, ld.fillers,
+                                         char_mode=ld.match_units == "char_bigrams")
+
+    def grammar_phrases(self, lang: str, expect: str | None) -> list[str]:
+        ld = self.locale(lang)
+        methods = self.choices(lang, "payment_method") if expect == "payment_method" else None
+        return grammar_phrases(ld, expect, list(dict.fromkeys(self._name_phrases)), methods)
