@@ -149,7 +149,8 @@ sip_listen {host}:{self.port}
         return self._wait_log("Call established", timeout)
 
     def wait_closed(self, timeout: float = 10.0) -> bool:
-        return self._wait_log("terminated", timeout) or self._wait_log("closed", 0.1)
+        """The call is over: hung up here ("terminate call") or by the agent ("terminated")."""
+        return self._wait_log("terminate", timeout)
 
     def heard(self) -> tuple[bytes, int]:
         """What the caller heard from the agent so far (PCM, rate) from sndfile's decode dump."""

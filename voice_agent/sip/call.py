@@ -76,12 +76,12 @@ class CallLine:
 
     # -- call control ----------------------------------------------------------------------------
     def hangup(self, status: int = 200) -> None:
-        call = self.call
-        if call is None or self.hung_up.is_set():
+        if self.hung_up.is_set():
             return
 
         def _do() -> None:
-            if not self.hung_up.is_set():
+            call = self.call          # looked up in the loop thread: None once disconnected
+            if call is not None and not self.hung_up.is_set():
                 prm = pj.CallOpParam()
                 prm.statusCode = status
                 try:
@@ -92,14 +92,18 @@ class CallLine:
 
     def transfer(self, target: str, timeout: float = 20.0) -> bool:
         """Blind transfer with REFER. True when the far end reports the transfer went through."""
-        call = self.call
-        if call is None or self.hung_up.is_set():
+        if self.hung_up.is_set():
             return False
 
-        def _do() -> None:
+        def _do() -> bool:
+            call = self.call
+            if call is None:
+                return False
             call.xfer(target, pj.CallOpParam(True))
+            return True
         try:
-            self.endpoint.call_soon(_do).result(5)
+            if not self.endpoint.call_soon(_do).result(5):
+                return False
         except Exception as exc:  # noqa: BLE001 - pj.Error or timeout: the REFER was not sent
             log.warning("call %d: REFER not sent: %s", self.number, getattr(exc, "reason", exc))
             return False
@@ -119,7 +123,13 @@ class CallLine:
 
 
 class SipCall(pj.Call):
-    """PJSIP callbacks for one incoming call, forwarded to its ``CallLine``."""
+    """PJSIP callbacks for one incoming call, forwarded to its ``CallLine``.
+
+    Lifetime matters: pjsua2's destructor clears (and hangs up) whatever call holds its id *now*,
+    and PJSIP reuses ids. So the only lasting references are the server's table and
+    ``CallLine.call``, both dropped inside the DISCONNECTED callback; the object then dies when
+    that callback returns, as PJSIP's own examples do with ``delete this``.
+    """
 
     def __init__(self, account: pj.Account, call_id: int, line: CallLine, on_end):
         super().__init__(account, call_id)
@@ -136,10 +146,13 @@ class SipCall(pj.Call):
         if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
             self.line.stats.answered_at = time.monotonic()
         if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
-            self.line.hung_up.set()
-            self.line.media_ready.set()
+            line = self.line
+            line.hung_up.set()
+            line.media_ready.set()
             if self._port is not None:
                 self._port.stop_playback()
+            line.call = None
+            self._port = None          # the worker's CallLine keeps the port until it is done
             self._on_end(self)
 
     def onCallMediaState(self, prm) -> None:  # noqa: N802

@@ -7,7 +7,6 @@ PJSIP parses and rejects malformed messages itself; a failing handler ends only 
 """
 from __future__ import annotations
 
-import collections
 import itertools
 import logging
 import threading
@@ -60,7 +59,6 @@ class SipServer:
                                     log_level=log_level, on_ready=self._ready)
         self._account: _Account | None = None
         self._calls: dict[int, SipCall] = {}
-        self._rejected: collections.deque = collections.deque(maxlen=256)
         self._numbers = itertools.count(1)
         self._workers: set[threading.Thread] = set()
         self._lock = threading.Lock()
@@ -78,7 +76,14 @@ class SipServer:
         deadline = time.monotonic() + timeout
         for worker in list(self._workers):
             worker.join(max(0.1, deadline - time.monotonic()))
-        self.endpoint.stop()
+        self.endpoint.stop(before_destroy=self._drop_pj_objects)
+
+    def _drop_pj_objects(self) -> None:
+        """Runs in the loop thread just before PJSIP is destroyed."""
+        for call in list(self._calls.values()):
+            call.line.call = None
+        self._calls.clear()
+        self._account = None
 
     @property
     def active_calls(self) -> int:
@@ -101,8 +106,9 @@ class SipServer:
             return
         number = next(self._numbers)
         line = CallLine(self.endpoint, number, source, None, self.rate)
+        call = SipCall(account, prm.callId, line, self._ended)
+        self._calls[number] = call
         try:
-            call = SipCall(account, prm.callId, line, self._ended)
             line.caller_id = caller_id(call.getInfo().remoteUri)
             op = pj.CallOpParam()
             op.statusCode = 200
@@ -110,9 +116,10 @@ class SipServer:
         except pj.Error as exc:
             log.error("call %d from %s could not be answered: %s", number, source,
                       getattr(exc, "reason", exc))
+            self._calls.pop(number, None)
+            line.call = None
             self.slots.give_back()
             return
-        self._calls[number] = call
         self.stats.answered += 1
         self.on_event({"event": "answered", "call": number, "peer": source})
         worker = threading.Thread(target=self._work, args=(line,), name=f"sip-call-{number}",
@@ -126,25 +133,25 @@ class SipServer:
             self.stats.forbidden += 1
         else:
             self.stats.busy += 1
+        call = pj.Call(account, call_id)
         try:
-            call = pj.Call(account, call_id)
             op = pj.CallOpParam()
             op.statusCode = decision.status
             call.hangup(op)
-            self._rejected.append(call)   # pjsua2 wants the object alive until PJSIP is done with it
         except pj.Error:
             pass
+        # Deleted here, at once: a pjsua2 Call outliving its call would later clear (and hang up)
+        # whichever new call PJSIP gives the same id.
+        del call
         self.on_event({"event": "rejected", "status": decision.status, "reason": decision.reason})
 
     def _ended(self, call: SipCall) -> None:
+        """DISCONNECTED (sip-loop thread): drop the call object now (see SipCall)."""
+        self._calls.pop(call.line.number, None)
         self.on_event({"event": "hung_up", "call": call.line.number})
 
     def _forget(self, line: CallLine) -> None:
-        call = self._calls.pop(line.number, None)
-        line.port = None
-        line.call = None
-        if call is not None:
-            call._port = None
+        line.port = None     # the port's destructor calls into PJSIP: run it in this thread
 
     # -- the call's worker thread ---------------------------------------------------------------
     def _work(self, line: CallLine) -> None:

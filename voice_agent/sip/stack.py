@@ -55,7 +55,7 @@ class _QuietStdout:
 
 
 class SipEndpoint:
-    """A PJSIP endpoint on HOST:PORT (UDP and TCP), G.711 only, no sound card.
+    """A PJSIP endpoint on HOST:PORT (UDP), G.711 only, no sound card.
 
     ``on_ready(endpoint)`` runs in the loop thread once the stack is up; it creates the account.
     """
@@ -73,6 +73,7 @@ class SipEndpoint:
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="sip-loop", daemon=True)
         self.ep: pj.Endpoint | None = None
+        self._before_destroy: Callable[[], None] | None = None
         self._writer = _MaskedLogWriter()
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -83,7 +84,9 @@ class SipEndpoint:
         if self._error:
             raise self._error
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 10.0, before_destroy: Callable[[], None] | None = None) -> None:
+        """Stop the loop; ``before_destroy`` runs in the loop thread (drop pjsua2 objects there)."""
+        self._before_destroy = before_destroy
         self._stop.set()
         self._thread.join(timeout)
 
@@ -124,6 +127,10 @@ class SipEndpoint:
                 log.error("SIP event error: %s", getattr(exc, "reason", exc))
             self._run_jobs()
         self._run_jobs()
+        if self._before_destroy is not None:
+            self._before_destroy()
+        import gc
+        gc.collect()              # pjsua2 objects must die before libDestroy, in this thread
         self._destroy()
 
     def _run_jobs(self) -> None:
@@ -161,13 +168,15 @@ class SipEndpoint:
         cfg.medConfig.threadCnt = 1
         cfg.medConfig.maxMediaPorts = max(32, 4 * self.max_calls + 8)
         ep.libInit(cfg)
-        for kind in (pj.PJSIP_TRANSPORT_UDP, pj.PJSIP_TRANSPORT_TCP):
-            tc = pj.TransportConfig()
-            tc.port = self.port
-            if self.host not in ("0.0.0.0", "::", ""):
-                tc.boundAddress = self.host
-                tc.publicAddress = self.host
-            ep.transportCreate(kind, tc)
+        # UDP only. PJSIP's TCP listener registers every accepted connection in a fixed-size
+        # select() ioqueue (64 handles in this build); a burst of connections exhausted it and
+        # aborted the whole process in our flood test. PBXs and trunks speak UDP by default.
+        tc = pj.TransportConfig()
+        tc.port = self.port
+        if self.host not in ("0.0.0.0", "::", ""):
+            tc.boundAddress = self.host
+            tc.publicAddress = self.host
+        ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tc)
         ep.libStart()
         ep.audDevManager().setNullDev()
         for codec in ep.codecEnum2():
