@@ -9,7 +9,7 @@ import pytest
 from voice_agent.dialogue.events import Reply
 from voice_agent.dialogue.flows import default_registry
 from voice_agent.dialogue.prompts import (LOCALES_DIR, Digits, Money, Prompts, Spelled,
-                                          group_digits, spell)
+                                          group_digits, load_catalog, spell)
 from voice_agent.settings import load_settings
 
 SETTINGS = load_settings(env={})
@@ -18,8 +18,7 @@ DIALOGUE = Path(__file__).resolve().parents[1] / "voice_agent" / "dialogue"
 
 
 def catalog(lang):
-    with open(LOCALES_DIR / lang / "prompts.toml", "rb") as fh:
-        return tomllib.load(fh)
+    return load_catalog(lang)   # prompts.toml and every prompts_*.toml
 
 
 def placeholders(text):

@@ -143,9 +143,23 @@ class Prompts:
 
 
 def load_catalog(lang: str, locales_dir: Path = LOCALES_DIR) -> dict[str, str]:
+    """prompts.toml, then every prompts_*.toml (sorted) of the language, merged into one catalog.
+
+    Extra files let a group of flows keep its prompts apart; a key defined twice is an error, so
+    one file can never silently change another's prompt.
+    """
     path = locales_dir / lang / "prompts.toml"
     if not path.exists():
         raise PromptError(f"no prompt catalog for language {lang!r}: {path} is missing")
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
-    return {k: v for k, v in data.items() if isinstance(v, str)}
+    catalog: dict[str, str] = {}
+    for part in [path, *sorted(path.parent.glob("prompts_*.toml"))]:
+        with part.open("rb") as fh:
+            data = tomllib.load(fh)
+        for key, value in data.items():
+            if not isinstance(value, str):
+                continue
+            if key in catalog:
+                raise PromptError(f"prompt {key!r} in {part} is already defined in"
+                                  f" locales/{lang}/ (another prompts file)")
+            catalog[key] = value
+    return catalog

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from voice_agent.nlu.locale import read_toml
+from voice_agent.nlu.locale import LocaleError, read_toml
 from voice_agent.nlu.text import remove_phrases, tokens
 
 CUTOFF = 0.75
@@ -18,8 +18,20 @@ MARGIN = 0.08
 
 
 def load_choices(directory: Path, name: str) -> dict[str, list[str]]:
-    """Section ``name`` of choices.toml in ``directory``; missing file or section -> {}."""
-    table = read_toml(directory / "choices.toml", required=False).get(name, {})
+    """Section ``name`` of choices.toml and choices_*.toml in ``directory``; none -> {}.
+
+    Extra files (sorted) let a group of flows keep its lists apart; a section defined in two
+    files is an error, so one file never silently changes another's list.
+    """
+    table: dict = {}
+    found_in: Path | None = None
+    for path in [directory / "choices.toml", *sorted(directory.glob("choices_*.toml"))]:
+        section = read_toml(path, required=False).get(name)
+        if section is None:
+            continue
+        if found_in is not None:
+            raise LocaleError(f"{path}: choice list [{name}] is already defined in {found_in}")
+        table, found_in = section, path
     if not isinstance(table, dict):
         return {}
     return {str(key): [str(p) for p in (val if isinstance(val, list) else [val])]
