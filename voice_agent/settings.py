@@ -88,6 +88,8 @@ DEFAULTS: dict[str, Any] = {
     # Hand-off to a person: a SIP URI when a telephony front end can transfer, else callbacks.
     "transfer_target": "",
     "callback_windows": ["morning", "afternoon", "evening"],
+    # What callers are told after a restoring payment: service is back within this many hours.
+    "restore_within_hours": 4,
     "sip": {"listen": "127.0.0.1:5060", "allowed_peers": ["127.0.0.1"], "max_calls": 8},
 }
 
