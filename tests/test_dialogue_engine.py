@@ -115,7 +115,8 @@ def test_mixed_initiative_amount_survives_verification(settings, store):
     call = Call(make_agent(settings, store))
     call.say("pay $50.00")
     turn = call.verify()
-    assert turn.expecting == "payment_method"       # the amount was not asked again
+    assert turn.expecting == "confirm" and "$50.00" in turn.say    # heard in passing: confirmed
+    assert call.say("yes").expecting == "payment_method"
     call.keys("3")
     assert "$50.00" in call.turns[-1].say
 

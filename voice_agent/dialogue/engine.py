@@ -155,6 +155,8 @@ class Agent:
             ctx.miss("unsure")
             return
         inp = self._understand(ctx, step, event, dtmf, confidence)
+        if step.strict and inp.value == "yes" and inp.text:
+            self._double_check_yes(ctx, inp)
         if session.unsure is not None:
             self._answer_readback(ctx, step, inp)
             return
@@ -197,6 +199,14 @@ class Agent:
         value = u.value if kind else None
         return Input(text=text, dtmf=None, intent=u.intent, value=value, confidence=confidence,
                      understanding=u)
+
+    def _double_check_yes(self, ctx: Ctx, inp: Input) -> None:
+        """Before money moves, "yes" must be a yes on its own too: "do it in English" or "yes,
+        cancel" found a yes word but is not consent; it is handled as what it plainly says."""
+        plain = self.nlu.understand(inp.text, ctx.lang, expect=None, today=ctx.today)
+        if plain.intent != "affirm":
+            inp.value = None
+            inp.intent = plain.intent
 
     def _say_readback(self, ctx: Ctx, step: Step, value: Any) -> None:
         if step.readback == "amount":
@@ -288,6 +298,8 @@ class Agent:
 
     def _turn(self, ctx: Ctx) -> AgentTurn:
         session = ctx.session
+        if session.ended and "summary" in self.registry.flows:
+            self.registry.flows["summary"].closing(ctx)   # what was done, before the goodbye
         replies = ctx.replies
         kept = [r for r in replies if r.key not in META_REPLIES]
         if kept:

@@ -174,5 +174,28 @@ class Ctx:
         """Which entry of locales/<lang>/choices.toml [name] the caller's words match, if any."""
         if not inp.text:
             return None
-        key, score = self.nlu.match_choice(inp.text, self.lang, self.nlu.choices(self.lang, name))
-        return key if key and score >= 0.6 else None
+        table = self.nlu.choices(self.lang, name)
+        key, score = self.nlu.match_choice(inp.text, self.lang, table)
+        if key:
+            return key
+        return most_specific_choice(inp.text, table)
+
+
+def most_specific_choice(text: str, table: dict[str, list[str]]) -> str | None:
+    """Break a tie the fuzzy matcher leaves ("saved card" matches both "card" and "saved card"):
+    the key whose longest phrase is said word for word wins, if exactly one key has it."""
+    said = f" {' '.join(text.lower().split())} "
+    compact = said.replace(" ", "")
+    best: dict[str, int] = {}
+    for key, phrases in table.items():
+        for phrase in phrases:
+            words = " ".join(phrase.lower().split())
+            if words and (f" {words} " in said or (len(words) > 1 and words.replace(" ", "") in compact
+                                                   and not words.isascii())):
+                best[key] = max(best.get(key, 0), len(words))
+    if not best:
+        return None
+    ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)
+    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        return None
+    return ranked[0][0]

@@ -8,6 +8,7 @@ character at a time. Adding a language is adding its prompts.toml; no code chang
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -135,10 +136,14 @@ class Prompts:
         params = {"company": self.settings.company_name,
                   "official_phone": self.settings["official_phone"]}
         params.update({k: self.format_value(lang, v) for k, v in reply.params.items()})
-        return self.text(lang, reply.key).format(**params).strip()
+        text = self.text(lang, reply.key).format(**params)
+        # A value ending in a period ("8:14 a.m.") at the end of a sentence must not double it.
+        text = re.sub(r"(?<!\.)\.\.(?!\.)", ".", text)
+        return " ".join(part for part in text.split(" ") if part)
 
     def render(self, lang: str, replies: Iterable[Reply]) -> str:
         texts = (self.render_one(r.lang or lang, r) for r in replies)
+        # Optional parts left empty ({saved} with no method on file) leave no double spaces.
         return " ".join(t for t in texts if t)
 
 

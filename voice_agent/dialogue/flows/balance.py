@@ -1,4 +1,8 @@
-"""The balance: amount due, due date, past-due amount and service status, then an offer to pay."""
+"""The balance: amount due, due date, past-due amount and service status, then an offer to pay.
+
+It also answers "restore my service" until the restoration flow (issue 5) is registered for that
+intent: the caller hears why service is suspended, what amount restores it, and is offered to pay.
+"""
 from __future__ import annotations
 
 from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
@@ -7,7 +11,7 @@ from voice_agent.dialogue.prompts import Money
 
 class BalanceFlow(Flow):
     name = "balance"
-    intents = ("check_balance",)
+    intents = ("check_balance", "restore_service")
     needs_account = True
     menu_key = "1"
     steps = {

@@ -52,16 +52,23 @@ class PaymentFlow(Flow):
     def begin(self, ctx: Ctx) -> None:
         account = ctx.account(refresh=True)
         given = ctx.session.slots.pop("amount", None)
-        if isinstance(given, int) and self._take_amount(ctx, given):
-            return
-        if account.balance_cents <= 0:
+        if account.balance_cents <= 0 and not isinstance(given, int):
             ctx.say("pay_nothing_due")
             self._ask_other(ctx)
             return
         options = (Prompt("pay_amount_options_past_due", {"past_due": Money(account.past_due_cents)})
                    if 0 < account.past_due_cents < account.balance_cents
                    else Prompt("pay_amount_options", {}))
-        ctx.ask("payment.amount", balance=Money(account.balance_cents), options=options)
+        params = {"balance": Money(account.balance_cents), "options": options}
+        if isinstance(given, int):
+            # An amount heard in passing ("pay fifty dollars") is confirmed before it is used.
+            ctx.session.state = "payment.amount"
+            ctx.session.ask_params = params
+            ctx.session.misses = 0
+            ctx.session.unsure = ("payment.amount", given)
+            ctx.say("readback_amount", value=Money(given))
+            return
+        ctx.ask("payment.amount", **params)
 
     def on_amount(self, ctx: Ctx, inp: Input) -> None:
         account = ctx.account()

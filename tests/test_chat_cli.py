@@ -1,0 +1,96 @@
+"""`voice-agent chat` as a caller's script would use it, through the real command in a subprocess."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from voice_agent.dialogue import EXPECTING
+
+SCRIPTS = {
+    "en": ["english", "i want to pay my bill", "dtmf:100200300#", "four three two one",
+           "the full balance", "credit card",
+           "four one one one one one one one one one one one one one one one",
+           "twelve twenty nine", "yes", "no", "no thank you"],
+    "es": ["español", "quiero pagar mi factura", "dtmf:200300400#", "dos cuatro seis ocho",
+           "el saldo total", "tarjeta",
+           "cuatro uno uno uno uno uno uno uno uno uno uno uno uno uno uno uno",
+           "doce veintinueve", "sí", "no", "adiós"],
+    "ko": ["한국어", "요금을 내고 싶어요", "dtmf:300400500#", "팔 육 사 이", "전액", "카드",
+           "사 일 일 일 일 일 일 일 일 일 일 일 일 일 일 일", "십이 월 이십구 년", "네", "아니요",
+           "안녕히 계세요"],
+}
+ACCOUNTS = {"en": ("100200300", 8420), "es": ("200300400", 15675), "ko": ("300400500", 14300)}
+CARD = "4111111111111111"
+
+
+def cli(*args, stdin=""):
+    return subprocess.run([sys.executable, "-m", "voice_agent", *args], input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "chat.db"
+    done = cli("db", "init", "--demo", "--db", str(path))
+    assert done.returncode == 0, done.stderr
+    return path
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "ko"])
+def test_scripted_caller_pays_and_payments_list_shows_it(db, lang):
+    done = cli("chat", "--db", str(db), "--json", stdin="\n".join(SCRIPTS[lang]) + "\n")
+    assert done.returncode == 0, done.stderr
+    turns = [json.loads(line) for line in done.stdout.splitlines()]
+    for turn in turns:
+        assert set(turn) >= {"say", "lang", "expecting", "state", "ended"}
+        assert turn["expecting"] in EXPECTING
+    assert turns[-1]["ended"] and turns[-1]["outcome"] == "paid"
+    assert all("outcome" not in t for t in turns[:-1])
+    assert turns[-1]["lang"] == lang
+    assert CARD not in done.stdout
+    number, cents = ACCOUNTS[lang]
+    listed = cli("payments", "list", "--db", str(db), "--json")
+    assert listed.returncode == 0, listed.stderr
+    payments = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [(p["account_number"], p["amount_cents"], p["fee_cents"], p["last4"], p["status"])
+            for p in payments] == [(number, cents, 250, "1111", "approved")]
+    # The transcript kept the turns, with the card entry redacted.
+    assert CARD not in db.read_bytes().decode("latin-1")
+
+
+def test_end_of_input_is_a_hang_up(db):
+    done = cli("chat", "--db", str(db), "--json", "--lang", "en", stdin="pay my bill\n")
+    turns = [json.loads(line) for line in done.stdout.splitlines()]
+    assert turns[0]["expecting"] == "intent" and turns[1]["expecting"] == "account_number"
+    assert turns[-1]["ended"] and turns[-1]["outcome"] == "abandoned"
+
+
+def test_silence_and_keypad_lines(db):
+    done = cli("chat", "--db", str(db), "--json", "--lang", "en", stdin="\n\n\n")
+    turns = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [t["ended"] for t in turns] == [False, False, False, True]
+    assert turns[-1]["outcome"] == "no_input"
+
+
+def test_bad_keypad_line_is_reported_and_skipped(db):
+    done = cli("chat", "--db", str(db), "--json", "--lang", "en",
+               stdin="dtmf:12x\ndtmf:9\n")
+    assert "keypad line" in done.stderr
+    turns = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(turns) == 2 and turns[-1]["outcome"] == "completed"
+
+
+def test_plain_text_output_and_today(db):
+    done = cli("chat", "--db", str(db), "--lang", "es", "--today", "2026-11-25",
+               stdin="adiós\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("agent: Gracias por llamar")
+    assert "[call ended: completed]" in done.stdout
+
+
+@pytest.mark.parametrize("args, message", [(["--lang", "fr"], "not enabled"),
+                                           (["--today", "tomorrow"], "YYYY-MM-DD")])
+def test_bad_options_get_a_clear_message(db, args, message):
+    done = cli("chat", "--db", str(db), *args, stdin="")
+    assert done.returncode == 2 and message in done.stderr
