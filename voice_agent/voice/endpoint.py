@@ -77,6 +77,9 @@ class Endpointer:
         """Start a new turn (the no-input clock starts again)."""
         self._pending, self._frames_seen, self._speech, self._silent_run = b"", 0, None, 0
         self._recent.clear()
+        # webrtcvad keeps a hangover state: a fresh one so the last turn's sound cannot linger.
+        import webrtcvad
+        self._vad = webrtcvad.Vad(self.aggressiveness)
 
     def _utterance(self) -> Utterance:
         pcm = b"".join(self._speech or [])

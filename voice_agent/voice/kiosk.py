@@ -122,6 +122,7 @@ def kiosk_loop(call: VoiceCall, settings, mic: Iterable[bytes], speaker: Callabl
         finally:
             muted.clear()
         listener.reset()
+        listener.expecting = ex.turn.expecting
 
     speak(call.start())
     source = iter(mic)

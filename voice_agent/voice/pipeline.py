@@ -30,6 +30,8 @@ RATE = 16000
 # Entries never shown in clear; the card and bank numbers keep their last four on displays.
 SECRET = {"pin", "ssn_last4", "card_number", "bank_account_number", "card_expiry"}
 LAST_FOUR = {"card_number", "bank_account_number"}
+# Menus answered with one key: the key ends the turn (no "#" needed), as on the phone line.
+ONE_KEY = {"language", "intent", "payment_method", "confirm"}
 
 
 def redact(text: str | None, expecting: str | None) -> str | None:
@@ -120,6 +122,7 @@ class VoiceCall:
         self.session = None
         self.turn = None
         self.exchanges: list[Exchange] = []
+        self.hung_up = False
 
     # -- recognizers per language (the caller may switch language mid-call) ------------------
     def _default_recognizer(self, lang: str) -> Recognizer | None:
@@ -141,7 +144,7 @@ class VoiceCall:
 
     @property
     def ended(self) -> bool:
-        return bool(self.turn is not None and self.turn.ended)
+        return self.hung_up or bool(self.turn is not None and self.turn.ended)
 
     def hear_recording(self, pcm: bytes, rate: int) -> Heard:
         """What a whole recorded caller turn holds: keys, else its first utterance, else silence."""
@@ -183,6 +186,7 @@ class VoiceCall:
     def hang_up(self) -> None:
         if self.session is not None and not self.ended:
             self.agent.hangup(self.session)
+            self.hung_up = True
 
     def _reply(self, heard: Heard | None, before: str | None, started: float) -> Exchange:
         turn = self.turn
@@ -239,7 +243,8 @@ def spoken_segments(prompts, turn) -> list[tuple[str, str]]:
                       "official_phone": prompts.settings["official_phone"]}
             for key, value in reply.params.items():
                 items = value if isinstance(value, (tuple, list)) else (value,)
-                if items and all(isinstance(v, Prompt) and (v.lang or lang) != lang for v in items):
+                if (items and all(isinstance(v, Prompt) for v in items)
+                        and any((v.lang or lang) != lang for v in items)):
                     marks = []
                     for item in items:
                         mark = f"\x00{len(foreign)}\x00"
@@ -273,11 +278,12 @@ class TurnListener:
         self.endpointer = Endpointer.from_settings(settings["audio"], rate=rate)
         self.detector = dtmf.DtmfDetector(rate)
         self.key_timeout_s = key_timeout_s
+        self.expecting: str | None = None     # set by the front end before each turn
         self.reset()
 
     def reset(self) -> None:
+        # The detector is kept: a key still sounding when its entry ends must not count twice.
         self.endpointer.reset()
-        self.detector = dtmf.DtmfDetector(self.rate)
         self.keys = ""
         self._since_key_s = 0.0
 
@@ -287,7 +293,7 @@ class TurnListener:
         if keys:
             self.keys += keys
             self._since_key_s = 0.0
-            if self.keys[-1] in "#*":
+            if self.keys[-1] in "#*" or self.expecting in ONE_KEY:
                 return self._keys_done()
         elif self.keys:
             self._since_key_s += len(pcm) / 2 / self.rate

@@ -1,0 +1,219 @@
+"""The voiced call without a speech model: keypad turns, silence, bad audio, captions, redaction,
+the live turn listener and the kiosk loop with fake devices."""
+from __future__ import annotations
+
+import json
+import queue
+
+import pytest
+
+from voice_helpers import needs_espeak, wav_bytes
+from voice_agent.cli import main
+from voice_agent.settings import load_settings
+from voice_agent.voice import dtmf
+from voice_agent.voice.audio import from_pcm16, noise, read_wav, silence, write_wav
+from voice_agent.voice.endpoint import Utterance
+from voice_agent.voice.pipeline import Heard, TurnListener, VoiceCall, redact, spoken_segments
+
+FAST = ["--set", "password_hash.n=1024"]
+
+
+@pytest.fixture()
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    db = tmp_path / "v.db"
+    assert main(["db", "init", "--demo", "--db", str(db), *FAST]) == 0
+    settings = load_settings(env={}, cli={"database": str(db)}, sets=FAST[1:])
+    return tmp_path, db, settings
+
+
+def keys_wav(path, keys, rate=16000):
+    return write_wav(path, dtmf.generate(keys, rate) + silence(0.3, rate), rate)
+
+
+def open_parts(settings):
+    from voice_agent.cli.voice_cmds import open_agent
+    return open_agent(settings)
+
+
+@needs_espeak
+def test_keypad_only_call_pays_and_transcript_hides_secrets(env, capsys):
+    tmp, db, settings = env
+    turns = ["3", "2", "300400500#", "8642#", "2", "1", "4111111111111111#", "1230#", "1", "2", "9"]
+    files = [str(keys_wav(tmp / f"t{i:02d}.wav", k, 8000 if i % 2 else 16000))
+             for i, k in enumerate(turns)]
+    out = tmp / "out"
+    assert main(["call", *files, "--out-dir", str(out), "--db", str(db), *FAST]) == 0
+    printed = capsys.readouterr().out
+    transcript = json.loads((out / "transcript.json").read_text())
+    assert transcript["outcome"] == "paid"
+    assert [t["dtmf"] for t in transcript["turns"][1:4]] == ["3", "2", "300400500#"]
+    text = (out / "transcript.json").read_text() + printed
+    assert "8642" not in text and "4111111111111111" not in text and "1230#" not in text
+    assert "************1111" in text
+    for t in transcript["turns"]:
+        assert (out / t["reply_audio"]).is_file() and t["expecting"]
+        pcm, rate = read_wav(out / t["reply_audio"])
+        assert (len(pcm) > 0) == bool(t["reply"])
+    assert main(["payments", "list", "--db", str(db), "--json", *FAST]) == 0
+    payments = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert any(p["account_number"] == "300400500" and p["amount_cents"] == 9800 for p in payments)
+
+
+@needs_espeak
+@pytest.mark.parametrize("kind", ["silence", "empty", "noise", "u8", "stereo44", "mulaw8k"])
+def test_odd_audio_is_no_input_or_keys_never_a_crash(env, kind):
+    tmp, db, settings = env
+    path = tmp / f"{kind}.wav"
+    if kind == "silence":
+        write_wav(path, silence(3, 16000), 16000)
+    elif kind == "empty":
+        write_wav(path, b"", 16000)
+    elif kind == "noise":
+        write_wav(path, noise(3, 16000, 0.1), 16000)
+    else:
+        rate, channels, enc = {"u8": (22050, 1, "u8"), "stereo44": (44100, 2, "pcm16"),
+                               "mulaw8k": (8000, 1, "mulaw")}[kind]
+        samples = from_pcm16(dtmf.generate("3", rate))
+        path.write_bytes(wav_bytes(samples, rate, channels, enc))
+    out = tmp / "out"
+    assert main(["call", str(path), "--out-dir", str(out), "--db", str(db), *FAST]) == 0
+    turn = json.loads((out / "transcript.json").read_text())["turns"][1]
+    if kind in ("silence", "empty", "noise"):
+        assert turn["no_input"] and turn["expecting"] == "language"
+    else:
+        assert turn["dtmf"] == "3" and turn["lang"] == "ko"
+
+
+@pytest.mark.parametrize("content,message", [(b"", "empty"), (b"not a wav", "not a WAV")])
+def test_unusable_files_stop_before_the_call(env, capsys, content, message):
+    tmp, db, settings = env
+    good = keys_wav(tmp / "good.wav", "1")
+    bad = tmp / "bad.wav"
+    bad.write_bytes(content)
+    before = db.read_bytes()
+    assert main(["call", str(good), str(bad), "--out-dir", str(tmp / "o"), "--db", str(db), *FAST]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp / "o").exists()
+
+
+def test_call_needs_a_database(tmp_path, capsys):
+    wav = keys_wav(tmp_path / "k.wav", "1")
+    assert main(["call", str(wav), "--out-dir", str(tmp_path / "o"), "--db", str(tmp_path / "none.db")]) == 2
+    assert "db init" in capsys.readouterr().err
+
+
+def test_truncated_turn_file_still_plays(env):
+    tmp, db, settings = env
+    data = (keys_wav(tmp / "k.wav", "3")).read_bytes()
+    (tmp / "cut.wav").write_bytes(data[: len(data) - 2001])
+    assert main(["call", str(tmp / "cut.wav"), "--out-dir", str(tmp / "o"), "--db", str(db), *FAST]) == 0
+
+
+def test_redaction_rules():
+    assert redact("8642#", "pin") == "[redacted]"
+    assert redact("4111111111111111#", "card_number") == "************1111"
+    assert redact("300400500#", "account_number") == "300400500#"
+    assert redact(None, "pin") is None
+
+
+def test_greeting_is_spoken_in_each_language_of_the_menu(env):
+    tmp, db, settings = env
+    store, nlu, agent = open_parts(settings)
+    try:
+        session, turn = agent.start()
+        runs = spoken_segments(agent.prompts, turn)
+        assert [lang for lang, _ in runs] == ["en", "es", "ko"]
+        assert "español" in runs[1][1] and "한국어" in runs[2][1]
+        assert " ".join(t for _, t in runs).split() == turn.say.split()
+    finally:
+        store.close()
+
+
+def test_listener_keys_end_at_hash_or_pause_and_silence_is_no_input():
+    settings = load_settings(env={}, sets=["audio.no_input_timeout_s=2.0"])
+    lis = TurnListener(settings, key_timeout_s=1.0)
+    chunks = lambda pcm: [pcm[i:i + 960] for i in range(0, len(pcm), 960)]
+    got = [r for c in chunks(dtmf.generate("123#", 16000)) if (r := lis.feed(c))]
+    assert got[0].dtmf == "123#"
+    got = [r for c in chunks(dtmf.generate("45", 16000) + silence(1.5, 16000)) if (r := lis.feed(c))]
+    assert got[0].dtmf == "45"
+    got = [r for c in chunks(silence(2.5, 16000)) if (r := lis.feed(c))]
+    assert got[0].no_input
+
+
+class FakeRecognizer:
+    """Stands in for Vosk: what it was asked to expect, and a scripted answer."""
+
+    def __init__(self, answers):
+        self.answers, self.expected = list(answers), []
+
+    def expect(self, expecting, lang=None):
+        self.expected.append(expecting)
+
+    def recognize(self, pcm):
+        from voice_agent.voice.asr import AsrResult
+        text = self.answers.pop(0)
+        return AsrResult(text, 0.95, "accept", grammar=True)
+
+
+def test_kiosk_loop_with_fake_microphone_speaker_and_keyboard(env):
+    from voice_agent.voice.kiosk import kiosk_loop
+    tmp, db, settings = env
+    store, nlu, agent = open_parts(settings)
+    fake = FakeRecognizer(["요금 낼게요"])
+    played, shown = [], []
+    speech = noise(0.6, 16000, 0.2)    # voiced for the VAD; the fake recognizer supplies the words
+    audio = (dtmf.generate("3", 16000) + silence(3.5, 16000) + speech + silence(1.0, 16000)
+             + dtmf.generate("300400500#", 16000) + silence(0.5, 16000))
+    mic = [audio[i:i + 960] for i in range(0, len(audio), 960)]
+    keys: queue.Queue = queue.Queue()
+    try:
+        call = VoiceCall(agent, settings, nlu, channel="kiosk",
+                         recognizer_factory=lambda lang: fake if lang == "ko" else None)
+        kiosk_loop(call, settings, mic, lambda pcm, rate: played.append((len(pcm), rate)), keys,
+                   show=shown.append)
+    finally:
+        store.close()
+    states = [ex.turn.state for ex in call.exchanges]
+    assert states[:4] == ["language.choose", "menu.intent", "verify.account_number", "verify.pin"]
+    assert fake.expected == ["intent"]
+    assert len(played) == len(call.exchanges) and all(n > 0 for n, _ in played)
+    assert any("요금 낼게요" in line for line in shown) and any("agent [ko]" in line for line in shown)
+    assert call.ended                                  # the microphone ran dry: hung up
+
+
+def test_kiosk_typed_keys_and_quit(env):
+    from voice_agent.voice.kiosk import kiosk_loop
+    tmp, db, settings = env
+    store, nlu, agent = open_parts(settings)
+    keys: queue.Queue = queue.Queue()
+    keys.put("3")
+    keys.put("q")
+    try:
+        call = VoiceCall(agent, settings, nlu, channel="kiosk", recognizer_factory=lambda lang: None)
+        kiosk_loop(call, settings, iter(lambda: silence(0.03, 16000), None), lambda p, r: None, keys,
+                   show=lambda s: None)
+    finally:
+        store.close()
+    assert call.exchanges[1].turn.lang == "ko" and call.ended
+
+
+def test_run_without_sound_devices_says_what_to_do(capsys, monkeypatch):
+    from voice_agent.voice import kiosk
+    monkeypatch.setattr(kiosk, "kiosk_possible", lambda *a, **k: (False, "no microphone found"))
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "no microphone found" in err and "voice-agent chat" in err
+
+
+def test_speech_without_a_model_is_treated_as_not_understood(env):
+    tmp, db, settings = env
+    store, nlu, agent = open_parts(settings)
+    try:
+        call = VoiceCall(agent, settings, nlu, recognizer_factory=lambda lang: None)
+        call.start()
+        heard = call.hear_utterance(Utterance(noise(1, 16000, 0.1), 16000, 0.0, 1.0))
+        assert heard.no_input and "no speech model" in heard.note
+    finally:
+        store.close()
