@@ -106,6 +106,11 @@ class DtmfDetector:
             out.append(KEYS[r][c])
         return out
 
+    @property
+    def tone_on(self) -> bool:
+        """A key is sounding right now (its tone is not speech, even after its entry ended)."""
+        return self._current is not None
+
     def feed(self, pcm: bytes) -> str:
         """Add audio; return the keys completed by it (in order)."""
         self._buffer = np.concatenate([self._buffer, from_pcm16(pcm)])

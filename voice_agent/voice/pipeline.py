@@ -299,7 +299,7 @@ class TurnListener:
             self._since_key_s += len(pcm) / 2 / self.rate
             if self._since_key_s >= self.key_timeout_s:
                 return self._keys_done()
-        if self.keys:
+        if self.keys or self.detector.tone_on:
             return None                       # tones are not speech: keep the VAD out of it
         found = self.endpointer.feed(pcm)
         if isinstance(found, NoInput):
