@@ -57,13 +57,10 @@ class AgentTurn:
     replies: tuple[Reply, ...] = ()
 
     def to_json(self) -> str:
-        """The `voice-agent chat --json` line for this turn."""
+        """The `voice-agent chat --json` line for this turn: exactly the contract's keys (issue 4);
+        `slow` and `transfer` are for voice front ends and stay out of it."""
         data: dict[str, Any] = {"say": self.say, "lang": self.lang, "expecting": self.expecting,
                                 "state": self.state, "ended": self.ended}
         if self.ended:
             data["outcome"] = self.outcome
-        if self.slow:
-            data["slow"] = True
-        if self.transfer:
-            data["transfer"] = self.transfer
         return json.dumps(data, ensure_ascii=False)
