@@ -172,7 +172,7 @@ def read_wav(path: str | Path, rate: int | None = None) -> tuple[bytes, int]:
 def write_wav(path: str | Path, pcm: bytes, rate: int) -> Path:
     """Write 16-bit mono PCM as a standard WAV file."""
     path = Path(path)
-    with wave.open(str(path), "wb") as out:
+    with open(path, "wb") as raw, wave.open(raw, "wb") as out:   # open first: a clean OSError
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(rate)
