@@ -23,6 +23,15 @@ FLOW_MODULES = (
     "voice_agent.dialogue.flows.balance",
     "voice_agent.dialogue.flows.explain",
     "voice_agent.dialogue.flows.payment",
+    # Issue 5: more of what callers call about (callback replaces handoff for "agent").
+    "voice_agent.dialogue.flows.summary",
+    "voice_agent.dialogue.flows.method",
+    "voice_agent.dialogue.flows.dispute",
+    "voice_agent.dialogue.flows.arrangement",
+    "voice_agent.dialogue.flows.schedule",
+    "voice_agent.dialogue.flows.restore",
+    "voice_agent.dialogue.flows.callback",
+    "voice_agent.dialogue.flows.info",
 )
 
 
