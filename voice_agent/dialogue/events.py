@@ -15,6 +15,7 @@ EXPECTING = (
     "language", "intent", "account_number", "pin", "zip", "ssn_last4", "amount",
     "payment_method", "card_number", "card_expiry", "routing_number", "bank_account_number",
     "confirm", "date", "installments", "charge", "dispute_reason", "phone_number", "none",
+    "callback_window",   # issue 5: a callback time window (free speech or a keypad digit)
 )
 
 
