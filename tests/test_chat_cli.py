@@ -94,3 +94,22 @@ def test_plain_text_output_and_today(db):
 def test_bad_options_get_a_clear_message(db, args, message):
     done = cli("chat", "--db", str(db), *args, stdin="")
     assert done.returncode == 2 and message in done.stderr
+
+
+def test_interactive_terminal_session(db):
+    """With a terminal on standard input the agent prompts the caller and reads typed lines."""
+    import os
+    import pty
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "voice_agent", "chat", "--db", str(db),
+                             "--lang", "en"], stdin=slave, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    os.close(slave)
+    try:
+        os.write(master, b"what's my balance\ndtmf:100200300#\ndtmf:4321#\nno\ngoodbye\n")
+        out, err = proc.communicate(timeout=120)
+    finally:
+        os.close(master)
+    assert proc.returncode == 0, err
+    assert "you> " in out and "agent: Thank you for calling" in out
+    assert "$84.20" in out and "[call ended: completed]" in out

@@ -99,5 +99,8 @@ def run_chat(args: argparse.Namespace, settings, stdin: TextIO | None = None,
             turn = agent.step(session, event)
             emit(turn)
     finally:
+        # Interrupted (Ctrl-C) or failed mid-call: the call record is still closed as a hang-up.
+        if "session" in locals() and not session.ended:
+            agent.hangup(session)
         store.close()
     return 0

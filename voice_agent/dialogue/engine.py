@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from typing import Any
 
+from voice_agent.dialogue.commands import COMMANDS, GLOBAL_INTENTS, cancel, language_in
 from voice_agent.dialogue.events import AgentTurn, CallerEvent, Reply
 from voice_agent.dialogue.flow import Ctx, Input, Step
 from voice_agent.dialogue.flows import Registry, default_registry
@@ -21,8 +22,6 @@ from voice_agent.dialogue.validators import normalize_expiry
 
 log = logging.getLogger(__name__)
 
-# Handled by the engine at every step.
-GLOBAL_INTENTS = ("repeat", "slower", "help", "cancel", "goodbye", "change_language")
 # Misses at one step before the caller is offered a person and the call ends politely.
 MAX_MISSES = 3
 END_STEP = Step(expecting="none", prompt="goodbye", help="goodbye")
@@ -89,6 +88,10 @@ class Agent:
         self._end_call(session)
 
     # -- used by flows through Ctx -------------------------------------------------------------
+    def language_in(self, text: str, lang: str) -> str | None:
+        """A language named in the text, in the call's language or any other enabled one."""
+        return language_in(self, text, lang)
+
     def step_of(self, state: str) -> Step:
         flow, _, step = state.partition(".")
         if flow == "end":
@@ -144,7 +147,7 @@ class Agent:
         dtmf = None
         if event.dtmf is not None and event.dtmf.strip():
             if "*" in event.dtmf:  # keypad rule: "*" cancels
-                self._cancel(ctx)
+                cancel(self, ctx)
                 return
             dtmf = event.dtmf.replace("#", "").replace(" ", "")
             if not dtmf:
@@ -162,7 +165,7 @@ class Agent:
             return
         if inp.value is None and inp.intent:
             if inp.intent in GLOBAL_INTENTS:
-                getattr(self, f"_global_{inp.intent}")(ctx, inp)
+                COMMANDS[inp.intent](self, ctx, inp)
                 return
             flow = self.registry.interrupting(inp.intent)
             if flow is not None and session.flow != flow.name:
@@ -228,61 +231,9 @@ class Agent:
             ctx.reask()
         elif inp.intent in GLOBAL_INTENTS:
             session.unsure = None
-            getattr(self, f"_global_{inp.intent}")(ctx, inp)
+            COMMANDS[inp.intent](self, ctx, inp)
         else:
             ctx.miss("readback_yes_no")
-
-    # Global commands, available at every step.
-    def _global_repeat(self, ctx: Ctx, inp: Input) -> None:
-        ctx.say("repeating")
-        ctx.replies.extend(ctx.session.last_replies)
-
-    def _global_slower(self, ctx: Ctx, inp: Input) -> None:
-        ctx.session.slow = True
-        ctx.say("ok_slower")
-        ctx.replies.extend(ctx.session.last_replies)
-
-    def _global_help(self, ctx: Ctx, inp: Input) -> None:
-        step = self.step_of(ctx.session.state)
-        ctx.say(step.help, **ctx.session.ask_params)
-        ctx.say("help_global")
-
-    def _global_cancel(self, ctx: Ctx, inp: Input | None = None) -> None:
-        self._cancel(ctx)
-
-    def _global_goodbye(self, ctx: Ctx, inp: Input) -> None:
-        ctx.end("paid" if ctx.session.payments else "completed", "goodbye")
-
-    def _global_change_language(self, ctx: Ctx, inp: Input) -> None:
-        session = ctx.session
-        code = self._language_in(inp.text or "", session.lang)
-        if code is None or code == session.lang:
-            session.resume = (session.state, dict(session.ask_params))
-            self.registry.flows["language"].begin(ctx)
-            return
-        session.lang = code
-        ctx.say("language_changed")
-        session.misses = 0
-        ctx.reask()
-
-    def _language_in(self, text: str, lang: str) -> str | None:
-        """A language named in the text, in the call's language or any other enabled one."""
-        for code in (lang, *[c for c in self.settings.languages if c != lang]):
-            value = self.nlu.parse_value("language", text, code)
-            if value in self.settings.languages:
-                return value
-        return None
-
-    def _cancel(self, ctx: Ctx) -> None:
-        session = ctx.session
-        session.unsure = None
-        session.pending = None
-        session.resume = None
-        session.forget_secrets()
-        for key in ("amount", "amount_choice", "idempotency_key"):
-            session.slots.pop(key, None)
-        ctx.say("cancelled")
-        ctx.ask("menu.intent")
 
     def _record_caller(self, session: Session, event: CallerEvent) -> None:
         step = self.step_of(session.state)

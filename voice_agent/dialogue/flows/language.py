@@ -31,7 +31,7 @@ class LanguageFlow(Flow):
         elif inp.value in languages:
             code = inp.value
         else:
-            code = ctx.agent._language_in(inp.text or "", ctx.lang)
+            code = ctx.agent.language_in(inp.text or "", ctx.lang)
         if code is None:
             # Someone who starts with their request ("pay my bill") is served in this language.
             if inp.intent and ctx.agent.registry.get(inp.intent) and not ctx.session.resume:
