@@ -23,6 +23,8 @@ class BalanceFlow(Flow):
         account = ctx.account(refresh=True)
         if account.balance_cents <= 0:
             ctx.say("balance_none")
+        elif account.due_date is None:
+            ctx.say("balance_due_no_date", amount=Money(account.balance_cents))
         else:
             ctx.say("balance_due", amount=Money(account.balance_cents), date=account.due_date)
         if account.past_due_cents > 0:

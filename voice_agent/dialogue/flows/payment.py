@@ -235,6 +235,10 @@ class PaymentFlow(Flow):
             ctx.say("pay_restored")
             if result.ticket:
                 ctx.say("pay_restored_ticket", ticket=Spelled(result.ticket))
+        else:
+            account = ctx.account(refresh=True)
+            if account.status == "suspended" and account.past_due_cents > 0:
+                ctx.say("pay_still_suspended", amount=Money(account.past_due_cents))
         ctx.ask("payment.repeat_code")
 
     def on_repeat_code(self, ctx: Ctx, inp: Input) -> None:
