@@ -38,10 +38,10 @@ def load_choices(directory: Path, name: str) -> dict[str, list[str]]:
             for key, val in table.items()}
 
 
-def match_choice(text: str, choices: dict[str, list[str]], fillers=(), char_mode: bool = False,
+def match_choice(text: str, choices: dict[str, list[str]], fillers=(), keep=(), char_mode: bool = False,
                  cutoff: float = CUTOFF, margin: float = MARGIN) -> tuple[str | None, float]:
     """(key, score 0..1) of the choice said, or (None, best score) when too weak or too close."""
-    said = " ".join(remove_phrases(tokens(text), list(fillers)))
+    said = " ".join(remove_phrases(tokens(text), list(fillers), list(keep)))
     if not said or not choices:
         return None, 0.0
     scores: dict[str, float] = {}

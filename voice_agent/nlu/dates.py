@@ -99,7 +99,7 @@ def _word_date(words: list[str], ld: LocaleData, today: dt.date) -> dt.date | No
         if day is None:   # "december three": a plain number next to the month
             near = [c for c in chunks if 1 <= c.value <= 31
                     and (c.start == month_found[0][1] or c.end == month_found[0][0]
-                         or (c.start == month_found[0][1] + 1))]
+                         or c.start == month_found[0][1] + 1 or c.end == month_found[0][0] - 1)]
             day = near[0].value if near else None
         return _on_or_after(today, month, day) if day else None
     if day is not None:

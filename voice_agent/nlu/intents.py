@@ -23,12 +23,14 @@ from rapidfuzz import fuzz, process
 
 from voice_agent.nlu.locale import LocaleData
 from voice_agent.nlu.templates import expand
-from voice_agent.nlu.text import remove_phrases, tokens
+from voice_agent.nlu.text import tokens
+from voice_agent.nlu.values import find_phrases
 
 NUMBER = "#"
+DATE = "@"
 SLOT = re.compile(r"\{[a-z_]+\}")
 FUZZY_MIN_LEN = 4
-FUZZY_CUTOFF = 80.0
+FUZZY_CUTOFF = 75.0
 
 
 @dataclass(frozen=True)
@@ -43,19 +45,31 @@ class IntentMatch:
 class IntentIndex:
     """The expanded sentences of one language and their unit weights."""
 
-    def __init__(self, ld: LocaleData, cutoff: float = 0.5, margin: float = 0.06,
-                 beta: float = 1.0):
+    def __init__(self, ld: LocaleData, cutoff: float = 0.5, margin: float = 0.03,
+                 beta: float = 1.5, bag: float = 0.35):
         self.ld = ld
-        self.cutoff, self.margin, self.beta = cutoff, margin, beta
+        self.cutoff, self.margin, self.beta, self.bag = cutoff, margin, beta, bag
         self.char_mode = ld.match_units == "char_bigrams"
         self.money = {w for p in (*ld.currency_major, *ld.currency_minor) for w in p}
+        # Date words (months, weekdays, "tomorrow") stand for one date slot, like numbers do.
+        self.date_phrases = [*ld.months, *ld.weekdays, *ld.relative_days]
+        self.date_phrases += [(w,) for w in ld.numbers.ordinals]
+        self.day_articles = set(ld.date.get("day_articles", []))
+        suffixes = [ld.date.get(k) for k in ("day_suffix", "month_suffix") if ld.date.get(k)]
+        self.glued_date = None
+        if suffixes:
+            nw = ld.numbers
+            chars = "".join(sorted({w for w in (*nw.cardinals, *nw.multipliers, *nw.zeros)
+                                    if len(w) == 1}))
+            self.glued_date = re.compile(
+                rf"^(\d+|[{re.escape(chars)}]+)({'|'.join(map(re.escape, suffixes))})$")
         self.sentences: list[tuple[str, dict[str, float], str]] = []
         self.exact: dict[tuple[str, ...], set[str]] = defaultdict(set)
         intent_units: dict[str, set[str]] = defaultdict(set)
         for intent, templates in ld.intents.items():
             for template in templates:
                 for sentence in expand(template):
-                    words = self.prepare(tokens(SLOT.sub(" 1 ", sentence)))
+                    words = self.prepare(tokens(SLOT.sub(self._slot_word, sentence)))
                     if not words:
                         continue
                     self.exact[tuple(words)].add(intent)
@@ -68,23 +82,33 @@ class IntentIndex:
             for unit in units:
                 df[unit] += 1
         self.weights = {u: math.log(1 + n / c) for u, c in df.items()}
-        self.oov_weight = math.log(1 + n)
+        # What the examples never say: a strong sign of another topic for whole words; for
+        # character units (Korean endings vary endlessly) only an average one.
+        self.oov_weight = math.log(1 + n) if not self.char_mode else 1.0
         self.sentences = [(i, {u: self.weights[u] for u in units}, s)
                           for i, units, s in self.sentences]
         self.vocab = list(self.weights)
+        self.intent_units = dict(intent_units)
         self.by_unit: dict[str, list[int]] = defaultdict(list)
         for index, (_, units, _) in enumerate(self.sentences):
             for unit in units:
                 self.by_unit[unit].append(index)
 
     # -- text to units --------------------------------------------------------------------------
+    @staticmethod
+    def _slot_word(match: re.Match) -> str:
+        return " zzdatezz " if match.group(0) == "{date}" else " 1 "
+
     def prepare(self, words: list[str]) -> list[str]:
         """Fillers dropped; a spoken number with its money words becomes one "#".
 
         A lone one-syllable number word stays a word: Korean "이" is more often "this" or a
         particle than the number two.
         """
-        words = remove_phrases(words, self.ld.fillers)
+        words = self.ld.without_fillers(words)
+        words = [DATE if w == "zzdatezz" or self._glued_date(w) else w for w in words]
+        for start, end, _ in reversed(find_phrases(words, self.date_phrases, bool(self.ld.particles))):
+            words = words[:start] + [DATE] + words[end:]
         nw = self.ld.numbers
         split = nw.split(words)
         flags = [nw.is_number_word(w) or w in self.money for w in split]
@@ -105,15 +129,37 @@ class IntentIndex:
             else:
                 out.extend(split[i:j])
             i = j
+        return self._merge_slots(out)
+
+    def _glued_date(self, word: str) -> bool:
+        """Korean "십오일에", "12월": a number glued to the day or month suffix is a date."""
+        if not self.glued_date:
+            return False
+        return bool(self.glued_date.match(self.ld.strip_particle(word)))
+
+    def _merge_slots(self, words: list[str]) -> list[str]:
+        """"december" "#" -> one "@": a date said with numbers is one date slot, as is a
+        number after a day article ("el quince")."""
+        out: list[str] = []
+        for word in words:
+            if word == NUMBER and out and out[-1] in self.day_articles:
+                word = DATE
+            if word in (DATE, NUMBER) and out and out[-1] in (DATE, NUMBER) \
+                    and DATE in (word, out[-1]):
+                out[-1] = DATE
+            elif not (word == NUMBER and out and out[-1] == NUMBER):
+                out.append(word)
         return out
 
     def units(self, words: list[str]) -> set[str]:
         if not self.char_mode:
             return set(words)
-        text = "".join(self.ld.strip_particle(w) for w in words)
-        if len(text) == 1:
-            return {text}
-        return {text[i:i + 2] for i in range(len(text) - 1)}
+        units: set[str] = set()
+        for word in words:   # bigrams inside each word: across a space they are mostly noise
+            word = self.ld.strip_particle(word)
+            units.update({word} if len(word) == 1 else
+                         {word[i:i + 2] for i in range(len(word) - 1)})
+        return units
 
     # -- matching -------------------------------------------------------------------------------
     def match(self, words: list[str]) -> IntentMatch:
@@ -152,6 +198,14 @@ class IntentIndex:
                 best[intent] = score
         if not best:
             return IntentMatch("out_of_scope", 1.0, "none")
+        if self.bag:
+            # How much of what was said belongs to each intent's vocabulary at all: catches
+            # phrasings no single example sentence has ("i don't understand these charges").
+            for intent in best:
+                vocab = self.intent_units[intent]
+                covered = sum(u_weight[u] * max((sim for v, sim in m.items() if v in vocab),
+                                                default=0.0) for u, m in sims.items())
+                best[intent] = (1 - self.bag) * best[intent] + self.bag * covered / u_total
         ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)
         top, top_score = ranked[0]
         second, second_score = ranked[1] if len(ranked) > 1 else (None, 0.0)
@@ -172,6 +226,7 @@ class IntentIndex:
                 for vocab_unit, score, _ in process.extract(
                         unit, self.vocab, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=5):
                     if len(vocab_unit) >= FUZZY_MIN_LEN:
-                        matches.setdefault(vocab_unit, score / 100.0)
+                        # a near word counts less than the word itself
+                        matches.setdefault(vocab_unit, (score / 100.0) ** 3)
             out[unit] = matches
         return out

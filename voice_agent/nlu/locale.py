@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from voice_agent.nlu.numbers import NumberWords
-from voice_agent.nlu.text import fold, phrase_tokens
+from voice_agent.nlu.text import fold, phrase_tokens, remove_phrases
 
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 
@@ -58,6 +58,7 @@ class LocaleData:
     numbers_raw: dict[str, Any]
     values: dict[str, Any]                 # values.toml as written (for grammars)
     fillers: list[tuple[str, ...]]
+    keep: list[tuple[str, ...]]            # phrases of filler words that mean something
     match_units: str                       # "words" or "char_bigrams"
     particles: tuple[str, ...]
     months: dict[tuple[str, ...], int]
@@ -65,6 +66,7 @@ class LocaleData:
     relative_days: dict[tuple[str, ...], int]
     yes: list[tuple[str, ...]]
     no: list[tuple[str, ...]]
+    unsure: list[tuple[str, ...]]
     languages: dict[tuple[str, ...], str]
     currency_major: list[tuple[str, ...]]
     currency_minor: list[tuple[str, ...]]
@@ -93,6 +95,7 @@ class LocaleData:
             numbers=NumberWords.from_toml(numbers_raw, particles, pieces),
             numbers_raw=numbers_raw, values=values,
             fillers=_phrases([*values.get("fillers", []), *values.get("politeness", [])]),
+            keep=_phrases(values.get("keep", [])),
             match_units=settings.get("match_units", "words"),
             particles=tuple(sorted((fold(p) for p in particles), key=len, reverse=True)),
             months=_phrase_map(values.get("months")),
@@ -100,6 +103,7 @@ class LocaleData:
             relative_days=_phrase_map(values.get("relative_days")),
             yes=_phrases(values.get("yes_no", {}).get("yes")),
             no=_phrases(values.get("yes_no", {}).get("no")),
+            unsure=_phrases(values.get("yes_no", {}).get("unsure")),
             languages=_phrase_map(values.get("languages")),
             currency_major=_phrases(money.get("major")),
             currency_minor=_phrases(money.get("minor")),
@@ -107,6 +111,9 @@ class LocaleData:
             date=date,
             slot_cues={k: _phrases(v) for k, v in values.get("slot_cues", {}).items()},
         )
+
+    def without_fillers(self, words: list[str]) -> list[str]:
+        return remove_phrases(words, self.fillers, self.keep)
 
     def strip_particle(self, word: str) -> str:
         """"요금을" -> "요금": a trailing particle removed when something is left."""

@@ -42,14 +42,23 @@ def phrase_tokens(phrase: str) -> tuple[str, ...]:
     return tuple(tokens(phrase))
 
 
-def remove_phrases(words: list[str], phrases: list[tuple[str, ...]]) -> list[str]:
-    """Drop every occurrence of the given token sequences (fillers, politeness), longest first."""
+def remove_phrases(words: list[str], phrases: list[tuple[str, ...]],
+                   keep: list[tuple[str, ...]] = ()) -> list[str]:
+    """Drop every occurrence of the given token sequences (fillers, politeness), longest first.
+
+    ``keep`` phrases are left whole even when made of fillers ("uh huh" means yes).
+    """
     if not phrases:
         return words
     ordered = sorted(phrases, key=len, reverse=True)
     out: list[str] = []
     i = 0
     while i < len(words):
+        kept = next((p for p in keep if p and tuple(words[i:i + len(p)]) == p), None)
+        if kept:
+            out.extend(kept)
+            i += len(kept)
+            continue
         for phrase in ordered:
             n = len(phrase)
             if n and tuple(words[i:i + n]) == phrase:

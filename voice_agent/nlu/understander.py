@@ -49,7 +49,7 @@ class Understander:
 
     def words(self, text: str, lang: str) -> list[str]:
         """Canonical words of ``text`` with fillers and politeness removed."""
-        return remove_phrases(tokens(text or ""), self.locale(lang).fillers)
+        return self.locale(lang).without_fillers(tokens(text or ""))
 
     # -- intents --------------------------------------------------------------------------------
     def match_intent(self, text: str, lang: str) -> IntentMatch:
@@ -168,7 +168,7 @@ class Understander:
     def match_choice(self, text: str, lang: str, choices: dict[str, list[str]]
                      ) -> tuple[str | None, float]:
         ld = self.locale(lang)
-        return choice_lists.match_choice(text, choices, ld.fillers,
+        return choice_lists.match_choice(text, choices, ld.fillers, ld.keep,
                                          char_mode=ld.match_units == "char_bigrams")
 
     def grammar_phrases(self, lang: str, expect: str | None) -> list[str]:

@@ -153,6 +153,7 @@ def parse_yes_no(words: list[str], ld: LocaleData) -> str | None:
     """"yes"/"no" from the first yes or no phrase said (longest phrase wins: "not right" is no)."""
     table = {p: "yes" for p in ld.yes}
     table.update({p: "no" for p in ld.no})
+    table.update({p: None for p in ld.unsure})   # "not sure" is neither
     found = find_phrases(words, list(table), is_loose(ld))
     return table[found[0][2]] if found else None
 
