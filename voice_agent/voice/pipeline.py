@@ -13,7 +13,6 @@ transcript in clear (see ``redact``).
 """
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from voice_agent.voice.asr import AsrResult, Recognizer, load_model
 from voice_agent.voice.audio import convert, silence
 from voice_agent.voice.endpoint import Endpointer, NoInput, Utterance, find_speech
 from voice_agent.voice.models import find_model
+from voice_agent.voice.segments import spoken_segments
 from voice_agent.voice.tts import Synthesizer
 
 RATE = 16000
@@ -209,61 +209,6 @@ class VoiceCall:
         rate = rendered[0][1]
         pause = silence(0.15, rate)
         return pause.join(convert(pcm, r, rate) for pcm, r in rendered), rate
-
-
-def spoken_segments(prompts, turn) -> list[tuple[str, str]]:
-    """Split a turn's text into (language, text) runs by the languages of its prompts.
-
-    A prompt parameter may be another prompt in another language (the options of the language
-    menu); those are rendered on their own so each run can get its own voice. Anything
-    unexpected falls back to the whole text in the turn's language.
-    """
-    whole = [(turn.lang, turn.say)]
-    replies = getattr(turn, "replies", ()) or ()
-    if prompts is None or not replies:
-        return whole
-    try:
-        from voice_agent.dialogue.events import Reply
-        from voice_agent.dialogue.prompts import Prompt
-        runs: list[tuple[str, str]] = []
-
-        def add(lang: str, text: str) -> None:
-            text = text.strip()
-            if not text:
-                return
-            if runs and runs[-1][0] == lang:
-                runs[-1] = (lang, runs[-1][1] + " " + text)
-            else:
-                runs.append((lang, text))
-
-        for reply in replies:
-            lang = reply.lang or turn.lang
-            foreign: dict[str, tuple[str, str]] = {}
-            params = {"company": prompts.settings.company_name,
-                      "official_phone": prompts.settings["official_phone"]}
-            for key, value in reply.params.items():
-                items = value if isinstance(value, (tuple, list)) else (value,)
-                if (items and all(isinstance(v, Prompt) for v in items)
-                        and any((v.lang or lang) != lang for v in items)):
-                    marks = []
-                    for item in items:
-                        mark = f"\x00{len(foreign)}\x00"
-                        item_lang = item.lang or lang
-                        foreign[mark] = (item_lang, prompts.render_one(
-                            item_lang, Reply(item.key, item.params)))
-                        marks.append(mark)
-                    params[key] = " ".join(marks)
-                else:
-                    params[key] = prompts.format_value(lang, value)
-            text = prompts.text(lang, reply.key).format(**params)
-            for piece in re.split("(\x00\\d+\x00)", text):
-                if piece in foreign:
-                    add(*foreign[piece])
-                else:
-                    add(lang, piece)
-        return runs or whole
-    except Exception:        # a prompt shape we do not know: speak the text as one piece
-        return whole
 
 
 class TurnListener:
