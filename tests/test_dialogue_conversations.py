@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from voice_agent.dialogue import Agent, CallerEvent
+from voice_agent.dialogue import EXPECTING, Agent, CallerEvent
 from voice_agent.settings import load_settings
 from voice_agent.store import Store
 
@@ -60,6 +60,7 @@ def run_call(agent: Agent, store: Store, call: dict, where: str) -> None:
         if reply.expecting in SECRET_EXPECTING and not turn.get("silence"):
             secrets.append(turn.get("caller") or turn.get("dtmf"))
         reply = agent.step(session, event_of(turn))
+        assert reply.expecting in EXPECTING, f"{where}: {reply.expecting!r} is not in the contract"
         check_turn(f"{where} turn {number} ({turn.get('caller') or turn.get('dtmf') or 'silence'})",
                    reply, turn)
     if not reply.ended:

@@ -260,3 +260,44 @@ def test_hangup_closes_the_record(settings, store):
     session, _ = agent.start(lang="en")
     agent.hangup(session)
     assert store.call(session.call_id)["outcome"] == "abandoned"
+
+
+def test_amount_outside_limits_moves_to_another_amount_with_the_limits(settings, store):
+    call = Call(make_agent(settings, store))
+    call.say("pay")
+    call.verify()
+    turn = call.say("$2000.00")
+    assert turn.state == "payment.amount_other" and "amount_too_large" in reply_keys(turn)
+    assert "$1,000.00" in turn.say
+    turn = call.say("$0.50")
+    assert "amount_too_small" in reply_keys(turn) and turn.expecting == "amount"
+    assert call.say("$20.00").expecting == "payment_method"
+
+
+def test_expired_card_and_unsupported_card_are_refused(settings, store):
+    call = Call(make_agent(settings, store))
+    call.say("pay")
+    call.verify()
+    call.keys("1")
+    call.keys("1")
+    assert "card_not_accepted" in reply_keys(call.say("9000000000000001"))
+    call.say(CARD)
+    turn = call.say("01/20")
+    assert "card_expired" in reply_keys(turn) and turn.expecting == "card_expiry"
+
+
+def test_retried_submission_never_posts_twice(settings, store):
+    """The idempotency key is the call and attempt: a front end re-sending the same call's
+    attempt gets the same payment back from the store."""
+    call = Call(make_agent(settings, store))
+    call.say("pay")
+    call.verify()
+    call.keys("1")
+    call.keys("3")
+    key = call.session.slots["idempotency_key"]
+    assert key == f"call-{call.session.call_id}-payment-1"
+    call.say("yes")
+    from voice_agent.store import PaymentMethod
+    again = store.post_payment("100200300", 8420, 250, PaymentMethod(kind="card", last4="1111"),
+                               key)
+    assert again.duplicate and len(store.payments(account="100200300")) == 1

@@ -105,9 +105,11 @@ class PaymentFlow(Flow):
     def _take_amount(self, ctx: Ctx, cents: int) -> bool:
         amount, problem = validate_amount(cents, ctx.settings["payment_limits"])
         if problem:
+            # Out of limits: continue at "another amount", whose help states the limits.
             limits = ctx.settings["payment_limits"]
-            if not ctx.session.state.startswith("payment.amount"):
+            if ctx.session.state != "payment.amount_other":
                 ctx.session.state = "payment.amount_other"
+                ctx.session.misses = 0
                 ctx.session.ask_params = {"min": Money(int(limits["min_cents"])),
                                           "max": Money(int(limits["max_cents"]))}
             ctx.miss(problem)
