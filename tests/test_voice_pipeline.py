@@ -218,3 +218,15 @@ def test_speech_without_a_model_is_treated_as_not_understood(env):
         assert heard.no_input and "no speech model" in heard.note
     finally:
         store.close()
+
+
+@needs_espeak
+def test_slower_turns_are_rendered_at_the_slow_rate(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    settings = load_settings(env={})
+    call = VoiceCall(agent=None, settings=settings)
+    turn = SimpleNamespace(say="계정 번호를 말씀해 주세요.", lang="ko", replies=(), slow=False)
+    normal, rate = call.speak(turn)
+    slow, _ = call.speak(SimpleNamespace(**{**vars(turn), "slow": True}))
+    assert len(slow) > len(normal) * 1.2 and rate == 22050

@@ -4,9 +4,10 @@ Rendering calls ``espeak-ng -v VOICE -s RATE -w out.wav`` directly rather than t
 ``save_to_file``: the field notes list its file bugs (queued calls keep only the last, a file can
 be missing when ``runAndWait`` returns, bad voices fail silently). espeak-ng gives real exit codes
 and takes ~20 ms a sentence. Rendered prompts are cached on disk by (voice, rate, text hash), so a
-repeated prompt costs a file read. On the kiosk the rendered audio is played with sounddevice
-(the same audio a phone caller hears); pyttsx3 speaks instead where no output stream can be
-opened but the platform engine can speak.
+repeated prompt costs a file read. On the kiosk the rendered audio is played with sounddevice:
+the caller hears exactly what a phone caller hears and what the captions and cache describe, and
+playback can pick an output device (pyttsx3's ``say()`` shells out to ``aplay`` and fails
+silently when it is missing).
 """
 from __future__ import annotations
 
@@ -106,18 +107,3 @@ class Player:
         import sounddevice as sd
         samples = np.frombuffer(pcm, "<i2")
         sd.play(samples, rate, device=self.device, blocking=True)
-
-
-class Pyttsx3Speaker:
-    """Speaks through pyttsx3 (the platform engine) when no output stream can be opened."""
-
-    def __init__(self, voices: dict[str, str], rate: int) -> None:
-        import pyttsx3
-        self.engine = pyttsx3.init()     # kept referenced: pyttsx3 holds engines weakly
-        self.voices, self.rate = voices, rate
-
-    def speak(self, text: str, lang: str, slow_rate: int | None = None) -> None:
-        self.engine.setProperty("voice", self.voices.get(lang, lang))
-        self.engine.setProperty("rate", slow_rate or self.rate)
-        self.engine.say(text)
-        self.engine.runAndWait()         # one utterance per runAndWait (queued ones get lost)
