@@ -72,3 +72,4 @@ def test_formats_per_locale():
     assert prompts.format_value("en", Spelled("K7M4")) == "K, 7, M, 4"
     assert group_digits("1234567") == "1 2 3, 4 5 6 7"
     assert spell("AB 9") == "A, B, 9"
+    assert spell("T-B7L6") == "T, B, 7, L, 6"

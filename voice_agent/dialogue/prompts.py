@@ -81,7 +81,8 @@ def group_digits(digits: str, size: int = 3) -> str:
 
 
 def spell(code: str) -> str:
-    return ", ".join(ch for ch in code if ch.strip())
+    # Letters and digits only: a separator in a reference ("T-B7L6") is not read as a character.
+    return ", ".join(ch for ch in code if ch.isalnum())
 
 
 class Prompts:
