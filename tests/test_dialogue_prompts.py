@@ -1,14 +1,13 @@
 """Every language has every prompt, with the same placeholders, and every prompt renders."""
 import re
 import string
-import tomllib
 from pathlib import Path
 
 import pytest
 
 from voice_agent.dialogue.events import Reply
 from voice_agent.dialogue.flows import default_registry
-from voice_agent.dialogue.prompts import (LOCALES_DIR, Digits, Money, Prompts, Spelled,
+from voice_agent.dialogue.prompts import (Digits, Money, Prompts, Spelled,
                                           group_digits, load_catalog, spell)
 from voice_agent.settings import load_settings
 
