@@ -38,8 +38,13 @@ def allowed_counts(total: int, policy, limits) -> list[int]:
 
 
 def plan_prompt(plan: list[tuple[dt.date, int]], today: dt.date) -> list[Prompt]:
-    return [Prompt("arrangement_item_today" if when <= today else "arrangement_item",
-                   {"amount": Money(cents), "date": when}) for when, cents in plan]
+    """The installments as a spoken list (the last one closes the sentence)."""
+    items = []
+    for i, (when, cents) in enumerate(plan):
+        key = ("arrangement_item_today" if when <= today else
+               "arrangement_item_last" if i == len(plan) - 1 else "arrangement_item")
+        items.append(Prompt(key, {"amount": Money(cents), "date": when}))
+    return items
 
 
 class ArrangementFlow(Flow):
@@ -67,7 +72,8 @@ class ArrangementFlow(Flow):
             left = [p for p in active.installments if p.status == "scheduled"]
             ctx.say("arrangement_active", reference=reference(active.reference))
             if left:
-                ctx.say("arrangement_active_next", amount=Money(left[0].amount_cents),
+                ctx.say("arrangement_active_next",
+                        amount=Money(left[0].amount_cents + left[0].fee_cents),
                         date=left[0].scheduled_for)
             ctx.finish()
             return
