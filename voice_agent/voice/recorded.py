@@ -71,7 +71,8 @@ def run_recorded(call: VoiceCall, turns: list[Turn], out_dir: Path,
     transcript = {
         "lang": call.turn.lang,
         "ended": call.ended,
-        "outcome": call.turn.outcome if call.turn.ended else "hangup",
+        "outcome": (call.turn.outcome if call.turn.ended
+                    else getattr(call.session, "outcome", None) or "hangup"),
         "turns": [dict(ex.to_json(), file=files.get(ex.index)) for ex in call.exchanges],
         "unused_files": unused,
     }
