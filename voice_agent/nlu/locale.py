@@ -59,6 +59,7 @@ class LocaleData:
     values: dict[str, Any]                 # values.toml as written (for grammars)
     fillers: list[tuple[str, ...]]
     keep: list[tuple[str, ...]]            # phrases of filler words that mean something
+    rejoin: frozenset[str]                 # endings a recogniser splits off ("맞 아요")
     match_units: str                       # "words" or "char_bigrams"
     particles: tuple[str, ...]
     months: dict[tuple[str, ...], int]
@@ -96,6 +97,7 @@ class LocaleData:
             numbers_raw=numbers_raw, values=values,
             fillers=_phrases([*values.get("fillers", []), *values.get("politeness", [])]),
             keep=_phrases(values.get("keep", [])),
+            rejoin=frozenset(fold(w) for w in settings.get("rejoin", [])),
             match_units=settings.get("match_units", "words"),
             particles=tuple(sorted((fold(p) for p in particles), key=len, reverse=True)),
             months=_phrase_map(values.get("months")),
@@ -113,7 +115,21 @@ class LocaleData:
         )
 
     def without_fillers(self, words: list[str]) -> list[str]:
-        return remove_phrases(words, self.fillers, self.keep)
+        """Fillers dropped, and endings the recogniser wrote apart glued back on.
+
+        The Korean Vosk model's vocabulary is partly morphemes, so it writes "네 맞 아요" for
+        "네 맞아요" and "잔액 이 얼마 예요"; rejoining gives the spacing people write.
+        """
+        words = remove_phrases(words, self.fillers, self.keep)
+        if not self.rejoin:
+            return words
+        out: list[str] = []
+        for word in words:
+            if out and word in self.rejoin:
+                out[-1] += word
+            else:
+                out.append(word)
+        return out
 
     def strip_particle(self, word: str) -> str:
         """"요금을" -> "요금": a trailing particle removed when something is left."""
