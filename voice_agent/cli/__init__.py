@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sqlite3
 import sys
 
 from voice_agent.settings import Settings, SettingsError, load_settings
@@ -69,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"voice-agent: {exc}", file=sys.stderr)
         return exc.status
+    except sqlite3.Error as exc:
+        # A database that cannot be opened or written (corrupt, read-only, disk full): one line,
+        # not a traceback. Every write is one transaction, so what was committed stays intact.
+        print(f"voice-agent: database {settings.database}: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
