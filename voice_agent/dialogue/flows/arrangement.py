@@ -51,6 +51,7 @@ class ArrangementFlow(Flow):
     name = "arrangement"
     intents = ("payment_arrangement",)
     needs_account = True
+    menu_key = "5"
     steps = {
         "count": Step(expecting="installments", prompt="arrangement_count",
                       help="arrangement_count_help", keypad="arrangement_count_keypad",
@@ -61,6 +62,8 @@ class ArrangementFlow(Flow):
     }
 
     def begin(self, ctx: Ctx) -> None:
+        # "Split it into three payments" leaves a number the menu took for an amount: not ours.
+        ctx.session.slots.pop("amount", None)
         policy = ctx.settings["arrangements"]
         account = ctx.account(refresh=True)
         if not policy["enabled"]:

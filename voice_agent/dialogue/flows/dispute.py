@@ -20,6 +20,7 @@ class DisputeFlow(Flow):
     name = "dispute"
     intents = ("dispute_charge",)
     needs_account = True
+    menu_key = "6"
     steps = {
         "charge": Step(expecting="charge", prompt="dispute_which", help="dispute_which_help",
                        keypad="dispute_which_keypad"),

@@ -33,6 +33,7 @@ def line_fees(ctx: Ctx) -> dict[str, Prompt]:
 class PaymentOptionsFlow(Flow):
     name = "payment_options"
     intents = ("payment_options",)
+    menu_key = "8"
 
     def begin(self, ctx: Ctx) -> None:
         ctx.say("options_intro", options=option_prompts(ctx))

@@ -19,6 +19,7 @@ class RestoreFlow(Flow):
     name = "restore"
     intents = ("restore_service",)
     needs_account = True
+    menu_key = "7"
     steps = {
         "offer": Step(expecting="confirm", prompt="restore_offer", help="restore_offer_help",
                       keypad="yes_no_keypad", kind="yes_no"),

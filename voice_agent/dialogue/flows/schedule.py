@@ -26,6 +26,7 @@ class ScheduleFlow(Flow):
     name = "schedule"
     intents = ("schedule_payment",)
     needs_account = True
+    menu_key = "4"
     steps = {
         "cancel_offer": _yes_no("confirm", "cancel_offer"),
         "cancel_which": Step(expecting="installments", prompt="schedule_cancel_which",
@@ -42,8 +43,16 @@ class ScheduleFlow(Flow):
 
     # -- what is scheduled already ----------------------------------------------------------------
     def begin(self, ctx: Ctx) -> None:
+        # An amount said with the request ("schedule fifty dollars") is read back after the date.
+        given = ctx.session.slots.pop("amount", None)
+        ctx.session.slots.pop("schedule_given", None)
+        if isinstance(given, int) and not isinstance(given, bool):
+            ctx.session.slots["schedule_given"] = given
         scheduled = ctx.store.scheduled_payments(ctx.session.account)
         if not scheduled:
+            if "schedule_given" in ctx.session.slots:   # clearly a new payment: no detour
+                self._ask_date(ctx)
+                return
             ctx.say("schedule_none")
             ctx.ask("schedule.new_offer")
             return
@@ -138,7 +147,16 @@ class ScheduleFlow(Flow):
             return
         ctx.session.slots["schedule_date"] = when
         account = ctx.account(refresh=True)
-        ctx.ask("schedule.amount", date=when, balance=Money(max(0, account.balance_cents)))
+        params = {"date": when, "balance": Money(max(0, account.balance_cents))}
+        given = ctx.session.slots.pop("schedule_given", None)
+        if given is None:
+            ctx.ask("schedule.amount", **params)
+            return
+        # The amount heard with the request is confirmed before it is used (the engine's read-back).
+        session = ctx.session
+        session.state, session.ask_params, session.misses = "schedule.amount", params, 0
+        session.unsure = ("schedule.amount", given)
+        ctx.say("readback_amount", value=Money(given))
 
     def on_amount(self, ctx: Ctx, inp: Input) -> None:
         account = ctx.account()
