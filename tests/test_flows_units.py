@@ -231,3 +231,35 @@ def test_summary_lists_what_was_done_before_goodbye(make):
     turn = call.say("goodbye")
     keys = reply_keys(turn)
     assert keys == ["summary_intro", "summary_callback", "goodbye"]
+
+
+# -- help, repeat and silence at every step of the new flows ------------------------------------
+SCRIPTS = [
+    ("dispute a charge", "100200300", "4321", ["internet", "the amount is wrong", "yes"]),
+    ("payment plan", "200300400", "2468", ["no", "two", "card", "4111111111111111", "12 30",
+                                           "yes"]),
+    ("schedule a payment", "100200300", "4321", ["yes", "tomorrow", "fifty dollars", "saved",
+                                                 "yes", "my scheduled payments", "yes", "no"]),
+    ("restore my service", "300400500", "8642", ["no", "yes", "bank account", "011000015",
+                                                 "12345678", "yes"]),
+    ("representative", None, None, ["yes", "yes", "evening"]),
+]
+
+
+@pytest.mark.parametrize("request_, number, pin, answers", SCRIPTS, ids=[s[0] for s in SCRIPTS])
+def test_help_repeat_and_silence_work_at_every_step(make, request_, number, pin, answers):
+    agent, _ = make()
+    call = Call(agent, caller_id="+18035550100")
+    if number:
+        call.verified(request_, number, pin)
+    else:
+        call.say(request_)
+    for answer in answers:
+        state = call.turn.state
+        for probe in ("help", "repeat", None):
+            turn = call.say(probe) if probe else call.agent.step(call.session, CallerEvent())
+            assert not turn.ended and turn.state == state, f"{probe!r} at {state}: {turn.say}"
+            assert "system_error" not in reply_keys(turn)
+        call.session.misses = 0
+        turn = call.say(dtmf=answer) if answer.isdigit() else call.say(answer)
+        assert not turn.ended, f"{answer!r} at {state}: {turn.say}"

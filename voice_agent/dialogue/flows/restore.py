@@ -100,14 +100,16 @@ class RestoreFlow(Flow):
         ctx.say("restore_paid", total=Money(payment.amount_cents + payment.fee_cents),
                 code=Spelled(payment.confirmation))
         hours = int(ctx.settings["restore_within_hours"])
+        done = "restore"
         if result.restored:
             ctx.say("restore_now_active", hours=hours)
             if result.ticket:
                 ctx.say("restore_ticket", ticket=reference(result.ticket))
                 note(ctx, "summary_ticket", ticket=reference(result.ticket))
+                done = f"restore ticket {result.ticket}"
         elif ctx.account(refresh=True).status == "suspended":
             ctx.say("restore_still_due", amount=Money(ctx.account().past_due_cents))
-        ctx.finish("restore")
+        ctx.finish(done)
 
 
 FLOWS = [RestoreFlow()]
