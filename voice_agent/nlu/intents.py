@@ -19,6 +19,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from voice_agent.nlu.locale import LocaleData
@@ -89,10 +90,15 @@ class IntentIndex:
                           for i, units, s in self.sentences]
         self.vocab = list(self.weights)
         self.intent_units = dict(intent_units)
-        self.by_unit: dict[str, list[int]] = defaultdict(list)
-        for index, (_, units, _) in enumerate(self.sentences):
+        self.totals = np.array([sum(units.values()) or 1.0 for _, units, _ in self.sentences])
+        rows: dict[str, list[int]] = defaultdict(list)
+        self.spans: dict[str, tuple[int, int]] = {}
+        for index, (intent, units, _) in enumerate(self.sentences):
+            start, _ = self.spans.get(intent, (index, index))
+            self.spans[intent] = (start, index + 1)   # an intent's sentences are contiguous
             for unit in units:
-                self.by_unit[unit].append(index)
+                rows[unit].append(index)
+        self.rows = {unit: np.array(indices) for unit, indices in rows.items()}
 
     # -- text to units --------------------------------------------------------------------------
     @staticmethod
@@ -173,29 +179,32 @@ class IntentIndex:
         sims = self._similar(units)
         u_weight = {u: self.weights.get(u, self.oov_weight) for u in units}
         u_total = sum(u_weight.values()) or 1.0
-        candidates: set[int] = set()
-        for matches in sims.values():
-            for vocab_unit in matches:
-                candidates.update(self.by_unit.get(vocab_unit, ()))
-        best: dict[str, float] = {}
+        # Scores for every sentence at once: for each known unit the sentences holding it are
+        # kept as index arrays (a sparse column), so one utterance costs a few numpy calls.
+        count = len(self.sentences)
+        said = np.zeros(count)
+        explained = np.zeros(count)
+        heard: dict[str, float] = {}
+        for u, matches in sims.items():
+            hit = np.zeros(count)
+            for vocab_unit, sim in matches.items():
+                rows = self.rows[vocab_unit]
+                np.maximum.at(hit, rows, sim)
+                heard[vocab_unit] = max(heard.get(vocab_unit, 0.0), sim)
+            explained += u_weight[u] * hit
+        for vocab_unit, sim in heard.items():
+            said[self.rows[vocab_unit]] += sim * self.weights[vocab_unit]
+        recall = said / self.totals
+        precision = explained / u_total
         b2 = self.beta ** 2
-        for index in candidates:
-            intent, s_units, _ = self.sentences[index]
-            s_total = sum(s_units.values()) or 1.0
-            said = 0.0
-            explained = 0.0
-            for u, matches in sims.items():
-                hit = max((sim for v, sim in matches.items() if v in s_units), default=0.0)
-                explained += u_weight[u] * hit
-            for s_unit, weight in s_units.items():
-                hit = max((m.get(s_unit, 0.0) for m in sims.values()), default=0.0)
-                said += weight * hit
-            recall, precision = said / s_total, explained / u_total
-            if recall + precision == 0:
-                continue
-            score = (1 + b2) * precision * recall / (b2 * precision + recall)
-            if score > best.get(intent, 0.0):
-                best[intent] = score
+        denominator = b2 * precision + recall
+        scores = np.divide((1 + b2) * precision * recall, denominator,
+                           out=np.zeros(count), where=denominator > 0)
+        best: dict[str, float] = {}
+        for intent, (start, end) in self.spans.items():
+            top = float(scores[start:end].max()) if end > start else 0.0
+            if top > 0:
+                best[intent] = top
         if not best:
             return IntentMatch("out_of_scope", 1.0, "none")
         if self.bag:
