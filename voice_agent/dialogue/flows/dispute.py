@@ -37,7 +37,9 @@ class DisputeFlow(Flow):
             ctx.finish()
             return
         ctx.session.slots["dispute_choices"] = list(range(len(charges)))
-        for number, charge in enumerate(charges, start=1):
+        # Straight from the bill explanation the caller has just heard the list: not again.
+        just_heard = any(r.key.startswith("explain_charge") for r in ctx.session.last_replies)
+        for number, charge in enumerate([] if just_heard else charges, start=1):
             ctx.say("dispute_item_disputed" if charge.disputed else "dispute_item", number=number,
                     description=charge.description, amount=Money(charge.amount_cents),
                     date=charge.date)
