@@ -42,6 +42,12 @@ def test_commands_are_heard_while_a_value_is_expected(nlu):
     assert nlu.understand("help", "en", expect="digits").value is None
     u = nlu.understand("one two three four", "en", expect="pin")
     assert u.value == "1234" and u.expect == "pin"
+    # a number word inside a command is not the answer
+    u = nlu.understand("one more time", "en", expect="pin")
+    assert (u.intent, u.value) == ("repeat", None)
+    u = nlu.understand("다시 한 번 말해 주세요", "ko", expect="installments")
+    assert (u.intent, u.value) == ("repeat", None)
+    assert nlu.understand("cancelar", "es", expect="card_expiry").intent == "cancel"
 
 
 def test_yes_no_sets_affirm_or_deny(nlu):
@@ -122,3 +128,39 @@ def test_cli_rejects_bad_input():
     out = subprocess.run([sys.executable, "-m", "voice_agent", "understand", "--lang", "en",
                           "--today", "2026-13-01"], input="x\n", capture_output=True, text=True)
     assert out.returncode == 2 and "not a date" in out.stderr
+
+
+def test_korean_mixed_initiative(nlu):
+    u = nlu.understand("음 오십 달러 내고 싶어요 계좌 번호는 일 이 삼 사", "ko")
+    assert u.intent == "pay_bill"
+    assert u.value == {"amount": 5000, "account_number": "1234"}
+
+
+def test_schedule_with_a_date_said_along(nlu):
+    u = nlu.understand("i want to pay twenty dollars next friday", "en", today=TODAY)
+    assert u.value == {"amount": 2000, "date": dt.date(2026, 12, 4)}
+    u = nlu.understand("pay twenty dollars and fifty cents on account four four", "en")
+    assert u.value == {"amount": 2050, "account_number": "44"}
+
+
+def test_every_locale_has_every_intent_and_the_same_sections(nlu):
+    from voice_agent.nlu import INTENTS
+    sections = None
+    for lang in nlu.languages:
+        ld = nlu.locale(lang)
+        assert set(ld.intents) == set(INTENTS), lang
+        keys = set(ld.values) - {"keep"}
+        sections = keys if sections is None else sections
+        assert keys == sections, lang
+
+
+def test_a_language_is_added_as_data_only(nlu, tmp_path):
+    """A copy of the Spanish files under a new code works with no code change."""
+    for lang, code in (("en", "en"), ("es", "xx")):
+        (tmp_path / code).mkdir()
+        for name in ("intents.toml", "numbers.toml", "values.toml"):
+            (tmp_path / code / name).write_bytes((nlu.locale(lang).directory / name).read_bytes())
+    local = Understander(languages=("en", "xx"), locales_dir=tmp_path)
+    assert local.understand("quiero pagar mi factura", "xx").intent == "pay_bill"
+    assert local.parse_value("amount", "cuatro mil", "xx") == 400000
+    assert local.grammar_phrases("xx", "pin")

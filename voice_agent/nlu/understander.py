@@ -10,13 +10,17 @@ from voice_agent.nlu.dates import parse_date, parse_expiry
 from voice_agent.nlu.grammar import grammar_phrases, kind_phrases
 from voice_agent.nlu.intents import IntentIndex, IntentMatch
 from voice_agent.nlu.locale import LOCALES_DIR, LocaleData
-from voice_agent.nlu.models import KINDS, Understanding, kind_for
+from voice_agent.nlu.models import COMMAND_INTENTS, KINDS, Understanding, kind_for
 from voice_agent.nlu.text import fold, remove_phrases, tokens
 from voice_agent.nlu.values import (find_phrases, is_loose, parse_amount, parse_digits,
                                     parse_language, parse_number, parse_yes_no)
 
+# A command this sure wins over a value found in passing ("say it one more time" at the PIN step).
+COMMAND_CONFIDENCE = 0.9
 # Intents whose sentences may carry an amount without a currency word ("pay fifty").
 AMOUNT_INTENTS = {"pay_bill", "schedule_payment", "payment_arrangement"}
+# A command this sure wins over a value found in passing ("say it one more time" at the PIN step).
+COMMAND_CONFIDENCE = 0.9
 # Intents whose sentences may carry a date ("pay on friday"); elsewhere "now" is not a date.
 DATE_INTENTS = {"pay_bill", "schedule_payment", "payment_arrangement", "restore_service"}
 
@@ -77,12 +81,16 @@ class Understander:
         value = self._parse(kind, words, ld, today or dt.date.today())
         if value is None and kind == "yes_no" and match.intent in ("affirm", "deny"):
             value = "yes" if match.intent == "affirm" else "no"
+        coverage = self._coverage(kind, words, ld) if value is not None else 0.0
+        if value is not None and match.intent in COMMAND_INTENTS \
+                and match.confidence >= COMMAND_CONFIDENCE and coverage < 1.0:
+            value = None   # "one more time" at the PIN step is a request, not the digit 1
         if value is None:
             return Understanding(text, match.intent, match.confidence, expect, None)
         intent = None
         if kind == "yes_no":
             intent = "affirm" if value == "yes" else "deny"
-        return Understanding(text, intent, self._coverage(kind, words, ld), expect, value)
+        return Understanding(text, intent, coverage, expect, value)
 
     # -- values ---------------------------------------------------------------------------------
     def parse_value(self, kind: str, text: str, lang: str, today: dt.date | None = None) -> Any:
@@ -148,18 +156,33 @@ class Understander:
                 values["account_number"] = "".join(c.digits for c in run)
             elif (find_phrases(after, money, is_loose(ld)) or intent in AMOUNT_INTENTS) \
                     and "amount" not in values:
-                amount = parse_amount(split[start:end + 2], ld)
+                end = self._amount_end(split, start, ld)
+                amount = parse_amount(split[start:end], ld)
                 if amount is None:
                     continue
                 values["amount"] = amount
             else:
                 continue
-            used.update(range(start, end + 2))
+            used.update(range(start, end))
         rest = [w for i, w in enumerate(split) if i not in used]
         date = parse_date(rest, ld, today) if rest and intent in DATE_INTENTS else None
         if date:
             values["date"] = date
         return values
+
+    @staticmethod
+    def _amount_end(split: list[str], start: int, ld: LocaleData) -> int:
+        """Where a spoken amount starting at ``start`` ends: "twenty dollars and fifty cents"."""
+        money = {w for p in (*ld.currency_major, *ld.currency_minor, *ld.decimal_point)
+                 for w in p}
+        joiners = set(ld.numbers.connectors) | {
+            w for p in ld.values.get("money", {}).get("joiners", []) for w in tokens(p)}
+        end = start
+        while end < len(split) and (ld.numbers.is_number_word(split[end]) or split[end] in money
+                                    or (split[end] in joiners and end + 1 < len(split)
+                                        and ld.numbers.is_number_word(split[end + 1]))):
+            end += 1
+        return end
 
     # -- choices and grammars -------------------------------------------------------------------
     def choices(self, lang: str, name: str) -> dict[str, list[str]]:
