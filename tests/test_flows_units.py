@@ -263,3 +263,21 @@ def test_help_repeat_and_silence_work_at_every_step(make, request_, number, pin,
         call.session.misses = 0
         turn = call.say(dtmf=answer) if answer.isdigit() else call.say(answer)
         assert not turn.ended, f"{answer!r} at {state}: {turn.say}"
+
+
+def test_a_reason_with_a_long_number_is_neither_stored_nor_read_back(make):
+    agent, store = make()
+    call = Call(agent)
+    call.verified("dispute a charge", "100200300", "4321")
+    call.say("internet")
+    turn = call.say("someone used card four one one one one one one one one one one one one "
+                    "one one one")
+    assert "because of what you told me" in turn.say and "1 1 1" not in turn.say
+    call.say("yes")
+    reasons = [r[0] for r in store.db.execute("SELECT reason FROM disputes")]
+    assert reasons == ["other: (the caller's words held back)"]
+    turn = call.say("help")
+    call.say("no")
+    call.agent.hangup(call.session)
+    record = store.call(call.session.call_id)
+    assert "dispute D-" in (record["summary"] or "")

@@ -14,6 +14,7 @@ from voice_agent.dialogue.prompts import Money, Prompt
 
 REASON_KEYS = {"1": "not_mine", "2": "wrong_amount", "3": "already_paid", "4": "service_problem"}
 MAX_REASON_CHARS = 200
+LONG_NUMBER_DIGITS = 6
 
 
 class DisputeFlow(Flow):
@@ -86,8 +87,12 @@ class DisputeFlow(Flow):
             said = Prompt(f"dispute_reason_{key}", {})
         elif inp.text and (len(inp.text.split()) >= 2 or not inp.text.isascii()):  # in own words
             text = " ".join(inp.text.split())[:MAX_REASON_CHARS]
-            ctx.session.slots["dispute_reason"] = f"other: {text}"
-            said = Prompt("dispute_reason_quoted", {"text": text})
+            if _has_long_number(ctx, text):   # maybe a card or account number: keep it nowhere
+                ctx.session.slots["dispute_reason"] = "other: (the caller's words held back)"
+                said = Prompt("dispute_reason_own_words", {})
+            else:
+                ctx.session.slots["dispute_reason"] = f"other: {text}"
+                said = Prompt("dispute_reason_quoted", {"text": text})
         else:
             ctx.miss("no_match")
             return
@@ -122,6 +127,12 @@ class DisputeFlow(Flow):
     def _charge(self, ctx: Ctx):
         wanted = ctx.session.slots.get("dispute_charge")
         return next(c for c in ctx.store.charges(ctx.session.account) if c.id == wanted)
+
+
+def _has_long_number(ctx: Ctx, text: str) -> bool:
+    """Six or more digits, keyed or spoken: never stored with the dispute or read back."""
+    digits = ctx.nlu.parse_value("digits", text, ctx.lang, today=ctx.today)
+    return bool(digits) and len(str(digits)) >= LONG_NUMBER_DIGITS
 
 
 FLOWS = [DisputeFlow()]
