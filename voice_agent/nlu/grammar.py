@@ -74,6 +74,17 @@ def kind_phrases(ld: LocaleData, kind: str, language_names: list[str]) -> list[s
     return []
 
 
+def _split_endings(phrase: str, ld: LocaleData) -> str:
+    """"네 맞아요" -> "네 맞 아요": the form a recogniser with morpheme words (the Korean Vosk
+    model) has in its vocabulary; understanding glues the endings back on."""
+    endings = sorted(ld.rejoin, key=len, reverse=True)
+    out = []
+    for word in phrase.split():
+        ending = next((e for e in endings if word.endswith(e) and len(word) > len(e)), None)
+        out.extend([word[: -len(ending)], ending] if ending else [word])
+    return " ".join(out)
+
+
 def grammar_phrases(ld: LocaleData, expect: str | None, language_names: list[str],
                     choices: dict[str, list[str]] | None = None) -> list[str]:
     if expect is None or expect in OPEN_ANSWERS:
@@ -90,6 +101,8 @@ def grammar_phrases(ld: LocaleData, expect: str | None, language_names: list[str
             return []
         phrases = kind_phrases(ld, kind, language_names)
     phrases += _sentences(ld, COMMANDS)
+    if ld.rejoin:
+        phrases += [split for p in phrases if (split := _split_endings(p, ld)) != p]
     seen: set[str] = set()
     out = []
     for phrase in phrases:
