@@ -93,7 +93,15 @@ class Transactions:
                 self.db.conn.rollback()
                 raise
             self._depth = 0
-            self.db.conn.commit()
+            try:
+                self.db.conn.commit()
+            except BaseException:
+                # A failed commit (disk full, I/O error) must not leave this transaction's
+                # after-commit hooks for the next one: they would move the audit checkpoint
+                # to entries that were rolled back, and verify would then report a cut log.
+                self._hooks.clear()
+                self.db.conn.rollback()
+                raise
             hooks, self._hooks = self._hooks, []
             for hook in hooks:
                 hook()
