@@ -1,0 +1,304 @@
+"""A bad environment: missing or corrupt model, database on a read-only or full disk, a corrupt
+database file, missing key files. Each must end with a clear message (no traceback) and lose
+nothing that was committed.
+
+A small tmpfs is mounted for the read-only and full-disk cases when the test may mount (root in a
+container); otherwise the full disk is simulated with RLIMIT_FSIZE and the read-only directory by
+running the command as another user (or skipped).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from test_faults_support import ROOT, no_traceback, voice_agent
+from voice_helpers import HAS_ESPEAK, HAS_KO_MODEL, espeak
+
+HASH = ["--set", "password_hash.n=256"]
+PAY = ["pay my bill", "dtmf:100200300#", "dtmf:4321#", "dtmf:1", "dtmf:1",
+       "dtmf:4111111111111111#", "dtmf:1230#"]
+
+
+def no_crash(proc: subprocess.CompletedProcess) -> str:
+    """Like ``no_traceback``, but lets through the dialogue's own fault log: the engine ends the
+    call politely and logs the fault with its traceback (to stderr, as no command sets up
+    logging to ``log_path`` yet - noted in the issue 7 report)."""
+    logged = proc.stderr.split("dialogue fault in state", 1)
+    rest = subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout, logged[0])
+    no_traceback(rest)
+    if len(logged) == 2:
+        assert "something went wrong" in proc.stdout, proc.stdout[-500:]
+    return proc.stdout + proc.stderr
+
+
+def demo_db(folder: Path, *extra: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / "agent.db"
+    proc = voice_agent("db", "init", "--demo", "--db", str(db), *HASH, *extra)
+    assert proc.returncode == 0, proc.stderr
+    return db
+
+
+def pay_by_chat(db: Path, *extra: str, answer: str = "dtmf:1") -> subprocess.CompletedProcess:
+    script = "\n".join(PAY + [answer, "dtmf:2"]) + "\n"
+    return voice_agent("chat", "--db", str(db), "--lang", "en", *HASH, *extra, stdin=script)
+
+
+def intact(db: Path) -> None:
+    """Committed data is whole: integrity check and the audit chain."""
+    conn = sqlite3.connect(str(db))
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    proc = voice_agent("audit", "verify", "--db", str(db))
+    assert proc.returncode == 0, proc.stderr
+
+
+def payments(db: Path) -> list[dict]:
+    proc = voice_agent("payments", "list", "--json", "--db", str(db))
+    assert proc.returncode == 0, proc.stderr
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def can_mount() -> bool:
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        return False
+    probe = Path(f"/tmp/va-mount-probe-{os.getpid()}")
+    probe.mkdir(exist_ok=True)
+    ok = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(probe)],
+                        capture_output=True).returncode == 0
+    if ok:
+        subprocess.run(["umount", str(probe)], capture_output=True)
+    probe.rmdir()
+    return ok
+
+
+MOUNT = can_mount()
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size_kb: int):
+    path.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(path)],
+                   check=True)
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def fill(path: Path, leave_kb: int) -> None:
+    """Fill the file system of ``path`` until ``leave_kb`` are left."""
+    st = os.statvfs(path)
+    free_kb = st.f_bavail * st.f_frsize // 1024
+    with open(path / "filler", "wb") as f:
+        f.write(b"\0" * max(0, free_kb - leave_kb) * 1024)
+
+
+# --- the database file ------------------------------------------------------------------
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty_wal_junk"])
+def test_corrupt_database_is_a_clear_message_everywhere(tmp_path, damage):
+    db = demo_db(tmp_path)
+    data = db.read_bytes()
+    if damage == "garbage":
+        db.write_bytes(b"this is not a database\n" * 100)
+    elif damage == "truncated":
+        db.write_bytes(data[: len(data) // 3])
+    else:
+        db.write_bytes(data[:100] + b"\xff" * 4000 + data[4100:])     # pages overwritten
+    for args in (["payments", "list"], ["calls", "list"], ["audit", "verify"]):
+        proc = voice_agent(*args, "--db", str(db))
+        text = no_traceback(proc)
+        assert proc.returncode != 0 and str(db) in text, (args, text)
+    proc = pay_by_chat(db)
+    text = no_traceback(proc)
+    assert proc.returncode != 0 and "database" in text, text
+
+
+# --- read-only and full disks ----------------------------------------------------------
+
+def as_other_user():
+    os.setgid(65534)
+    os.setuid(65534)
+
+
+def test_database_on_a_read_only_disk(tmp_path):
+    if MOUNT:
+        mnt = tmp_path / "ro"
+        with tmpfs(mnt, 4096):
+            db = demo_db(mnt)
+            conn = sqlite3.connect(str(db))
+            before = conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()
+            conn.close()
+            subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
+            proc = pay_by_chat(db)
+            text = no_traceback(proc)
+            assert proc.returncode != 0 and str(db) in text, text
+            subprocess.run(["mount", "-o", "remount,rw", str(mnt)], check=True)
+            intact(db)
+            conn = sqlite3.connect(str(db))
+            after = conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()
+            conn.close()
+            assert before == after
+    elif os.geteuid() == 0:
+        pytest.skip("cannot mount here, and root ignores directory permissions")
+    else:
+        db = demo_db(tmp_path / "ro")
+        os.chmod(db.parent, 0o555)
+        try:
+            proc = pay_by_chat(db)
+        finally:
+            os.chmod(db.parent, 0o755)
+        text = no_traceback(proc)
+        assert proc.returncode != 0 and "database" in text, text
+        intact(db)
+
+
+@pytest.mark.parametrize("leave_kb", [8, 48, 96])
+def test_disk_full_during_a_call(tmp_path, leave_kb):
+    """The disk fills up at some point of a paying call: a clear message, nothing half-written,
+    and no payment unless the caller was given its confirmation code."""
+    if not MOUNT:
+        pytest.skip("needs a tmpfs mount (root with CAP_SYS_ADMIN)")
+    with tmpfs(tmp_path / "full", 1024) as mnt:
+        db = demo_db(mnt)
+        fill(mnt, leave_kb)
+        proc = pay_by_chat(db)
+        text = no_crash(proc)
+        (mnt / "filler").unlink()
+        confirmed = "confirmation code is" in proc.stdout
+        assert confirmed or "database or disk is full" in text or "disk I/O" in text \
+            or "something went wrong" in text, text
+        intact(db)
+        assert len(payments(db)) == int(confirmed)
+
+
+def test_disk_full_under_rlimit_fsize(tmp_path):
+    """Where no tmpfs can be mounted: files may not grow past a limit (SIGXFSZ ignored)."""
+    db = demo_db(tmp_path)
+    size = db.stat().st_size
+
+    def limit():
+        import resource
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size + 8192, size + 8192))
+    script = "\n".join(PAY + ["dtmf:1", "dtmf:2"] * 3) + "\n"
+    proc = subprocess.run([sys.executable, "-m", "voice_agent", "chat", "--db", str(db),
+                           "--lang", "en", *HASH], input=script, capture_output=True, text=True,
+                          cwd=str(ROOT), preexec_fn=limit, timeout=120)
+    text = no_crash(proc)
+    confirmed = proc.stdout.count("confirmation code is")
+    assert proc.returncode == 0 or "database" in text, text
+    intact(db)
+    assert len(payments(db)) == confirmed
+
+
+@pytest.mark.xfail(strict=True, reason="the audit checkpoint is written after the commit and its "
+                   "OSError propagates out of post_payment: the payment is committed, but the "
+                   "dialogue ends the call with a system error and never reads the confirmation "
+                   "code (the caller may pay again in a new call under a new key)")
+def test_checkpoint_disk_full_at_the_yes_still_tells_the_committed_payment(tmp_path):
+    if not MOUNT:
+        pytest.skip("needs a tmpfs mount (root with CAP_SYS_ADMIN)")
+    with tmpfs(tmp_path / "cp", 256) as mnt:
+        cp = ["--set", f"audit_checkpoint_path={mnt / 'checkpoint'}"]
+        db = demo_db(tmp_path / "db", *cp)
+        proc = subprocess.Popen([sys.executable, "-m", "voice_agent", "chat", "--db", str(db),
+                                 "--lang", "en", "--json", *HASH, *cp], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                cwd=str(ROOT))
+        turn = json.loads(proc.stdout.readline())
+        for line in PAY:
+            proc.stdin.write(line + "\n")
+            proc.stdin.flush()
+            turn = json.loads(proc.stdout.readline())
+        assert turn["expecting"] == "confirm", turn
+        fill(mnt, 0)                                 # the disk fills while the caller listens
+        out, err = proc.communicate("dtmf:1\n", timeout=60)
+        (mnt / "filler").unlink()
+        no_traceback(subprocess.CompletedProcess([], proc.returncode, out, ""))
+        posted = payments(db)
+        if posted:
+            assert posted[0]["confirmation"] and "confirmation code" in out, out[-500:]
+
+
+# --- key files -------------------------------------------------------------------------
+
+@pytest.mark.xfail(strict=True, reason="a missing vault key file is silently replaced by a new "
+                   "key on the next Store.open (any command); the card and bank entries sealed "
+                   "under the old key can no longer be read and `settlement export` dies with a "
+                   "cryptography InvalidTag traceback")
+def test_missing_vault_key_is_refused_not_replaced(tmp_path):
+    db = demo_db(tmp_path)
+    assert "confirmation code is" in pay_by_chat(db).stdout
+    key = Path(str(db) + ".vault-key")
+    saved = key.read_bytes()
+    key.unlink()
+    proc = voice_agent("settlement", "export", "--db", str(db), "--out", str(tmp_path / "b.bin"))
+    text = no_traceback(proc)
+    assert proc.returncode != 0 and "vault" in text.lower(), text
+    assert not key.exists() or key.read_bytes() == saved, "a new vault key was made"
+
+
+@pytest.mark.xfail(strict=True, reason="a missing pepper file is silently replaced by a new one: "
+                   "every stored PIN and SSN hash stops matching (callers cannot verify) and "
+                   "`audit verify` reports a 'damaged or rewritten' checkpoint instead of the cause")
+def test_missing_pepper_is_refused_not_replaced(tmp_path):
+    db = demo_db(tmp_path)
+    pepper = Path(str(db) + ".pepper")
+    pepper.unlink()
+    proc = voice_agent("audit", "verify", "--db", str(db))
+    text = no_traceback(proc)
+    assert proc.returncode != 0 and "pepper" in text.lower(), text
+    assert not pepper.exists(), "a new pepper was made"
+
+
+# --- speech models ---------------------------------------------------------------------
+
+needs_speech = pytest.mark.skipif(not (HAS_KO_MODEL and HAS_ESPEAK),
+                                  reason="needs the Korean model package and espeak-ng")
+
+
+@pytest.mark.skipif(not HAS_ESPEAK, reason="needs espeak-ng")
+def test_missing_model_is_a_clear_message(tmp_path):
+    wav = espeak("I want to pay my bill", "en-us", tmp_path / "hello.wav")
+    proc = voice_agent("transcribe", str(wav), "--lang", "en",
+                       "--set", f"models_dir={tmp_path / 'models'}")
+    text = no_traceback(proc)
+    assert proc.returncode == 2 and "no speech model for language 'en'" in text, text
+
+
+@needs_speech
+@pytest.mark.xfail(strict=True, reason="vosk.Model raises a bare Exception('Failed to create a "
+                   "model') that load_model does not turn into a ModelError: Kaldi's option "
+                   "listing and a Python traceback are printed")
+def test_corrupt_model_is_a_clear_message(tmp_path):
+    model = tmp_path / "broken-model"
+    for d in ("am", "conf", "graph"):
+        (model / d).mkdir(parents=True)
+    (model / "am" / "final.mdl").write_bytes(os.urandom(50_000))
+    (model / "conf" / "model.conf").write_text("--not-an-option\n")
+    wav = espeak("네", "ko", tmp_path / "ne.wav")
+    proc = voice_agent("transcribe", str(wav), "--lang", "ko", "--set", f"models.ko={model}")
+    text = no_traceback(proc)
+    assert proc.returncode == 2 and str(model) in text, text
+
+
+@needs_speech
+@pytest.mark.xfail(strict=True, reason="a configured model directory that does not exist is "
+                   "ignored without a word: the packaged model is used instead")
+def test_configured_model_that_is_missing_is_named(tmp_path):
+    wav = espeak("네", "ko", tmp_path / "ne.wav")
+    missing = tmp_path / "no-such-model"
+    proc = voice_agent("transcribe", str(wav), "--lang", "ko", "--set", f"models.ko={missing}")
+    text = no_traceback(proc)
+    assert str(missing) in text, text
