@@ -18,6 +18,7 @@ import fcntl
 import hashlib
 import hmac
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from voice_agent.store.db import Transactions, iso, utcnow
 from voice_agent.store.models import AuditReport
 
 GENESIS = "0" * 64
+log = logging.getLogger(__name__)
 
 # The events the store writes (the list plus a few more).
 EVENTS = frozenset({
@@ -87,6 +89,15 @@ class AuditLog:
         return seq, digest
 
     def _advance_checkpoint(self, seq: int, digest: str) -> None:
+        # Runs after the commit: a failure here (disk full) must not turn a committed payment
+        # into an error for the caller. The checkpoint may lag; the next commit moves it on.
+        try:
+            self._write_checkpoint(seq, digest)
+        except OSError as exc:
+            log.warning("audit checkpoint %s not advanced to %d: %s", self.checkpoint_path, seq,
+                        exc.strerror or exc)
+
+    def _write_checkpoint(self, seq: int, digest: str) -> None:
         self.checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.checkpoint_path.with_name(self.checkpoint_path.name + ".lock")
         with open(lock_path, "a") as lock:
