@@ -22,6 +22,7 @@ AMOUNT_INTENTS = {"pay_bill", "schedule_payment", "payment_arrangement"}
 # A command this sure wins over a value found in passing ("say it one more time" at the PIN step).
 COMMAND_CONFIDENCE = 0.9
 # Intents whose sentences may carry a date ("pay on friday"); elsewhere "now" is not a date.
+# An ambiguous utterance (intent None) keeps its values too: the dialogue asks which was meant.
 DATE_INTENTS = {"pay_bill", "schedule_payment", "payment_arrangement", "restore_service"}
 
 
@@ -136,7 +137,7 @@ class Understander:
         chunks = nw.chunks(split)
         values: dict[str, Any] = {}
         if not chunks:
-            date = parse_date(split, ld, today) if intent in DATE_INTENTS else None
+            date = parse_date(split, ld, today) if intent in DATE_INTENTS | {None} else None
             return {"date": date} if date else {}
         runs: list[list] = []
         for chunk in chunks:
@@ -154,7 +155,7 @@ class Understander:
             before = split[max(0, start - 3):start]
             if find_phrases(before, cues, is_loose(ld)) and "account_number" not in values:
                 values["account_number"] = "".join(c.digits for c in run)
-            elif (find_phrases(after, money, is_loose(ld)) or intent in AMOUNT_INTENTS) \
+            elif (find_phrases(after, money, is_loose(ld)) or intent in AMOUNT_INTENTS | {None}) \
                     and "amount" not in values:
                 end = self._amount_end(split, start, ld)
                 amount = parse_amount(split[start:end], ld)
@@ -165,7 +166,7 @@ class Understander:
                 continue
             used.update(range(start, end))
         rest = [w for i, w in enumerate(split) if i not in used]
-        date = parse_date(rest, ld, today) if rest and intent in DATE_INTENTS else None
+        date = parse_date(rest, ld, today) if rest and intent in DATE_INTENTS | {None} else None
         if date:
             values["date"] = date
         return values
