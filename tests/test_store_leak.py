@@ -99,3 +99,24 @@ def test_export_refuses_existing_file(tmp_path, capsys):
     out.write_bytes(b"keep me")
     assert main(["settlement", "export", "--db", str(settings.database), "--out", str(out)]) == 2
     assert out.read_bytes() == b"keep me"
+
+
+def test_missing_key_files_are_refused_not_replaced(tmp_path):
+    import pytest
+    from voice_agent.store import StoreError
+    settings = make_settings(tmp_path)
+    store = Store.open(settings)
+    store.install_demo()                          # hashes, audit entries, a saved card
+    store.close()
+    key = settings.vault_key_path.read_bytes()
+    settings.vault_key_path.unlink()
+    with pytest.raises(StoreError, match="vault key"):
+        Store.open(settings)
+    assert not settings.vault_key_path.exists()
+    settings.vault_key_path.write_bytes(key)
+    settings.pepper_path.rename(tmp_path / "pepper.bak")
+    with pytest.raises(StoreError, match="pepper"):
+        Store.open(settings)
+    assert not settings.pepper_path.exists()
+    (tmp_path / "pepper.bak").rename(settings.pepper_path)
+    assert Store.open(settings).verify("100200300", pin="4321").ok

@@ -40,11 +40,30 @@ __all__ = ["Store", "Account", "Charge", "PaymentMethod", "Payment", "PaymentRes
            "StoreError", "ImportError_"]
 
 
+def _refuse_lost_keys(settings: Settings, db: sqlite_utils.Database) -> None:
+    """Key files are made on first use only. If one is missing while the database holds data
+    made with it, a fresh key would silently make that data unreadable (every PIN failing,
+    vault entries lost), so refuse and say which file to restore."""
+    pepper_used = db.execute(
+        "SELECT EXISTS(SELECT 1 FROM accounts WHERE pin_hash IS NOT NULL OR ssn_hash IS NOT NULL)"
+        " OR EXISTS(SELECT 1 FROM audit_log)").fetchone()[0]
+    if pepper_used and not settings.pepper_path.exists():
+        raise StoreError(f"the pepper file {settings.pepper_path} is missing, but this database"
+                         " holds PIN/SSN hashes and an audit checkpoint made with it; restore the"
+                         " file from your key backup (a new pepper would make every PIN fail)")
+    vault_used = db.execute("SELECT EXISTS(SELECT 1 FROM vault)").fetchone()[0]
+    if vault_used and not settings.vault_key_path.exists():
+        raise StoreError(f"the vault key file {settings.vault_key_path} is missing, but the vault"
+                         " holds encrypted card/bank numbers; restore the file from your key"
+                         " backup (a new key could not read them)")
+
+
 class Store(AccountsMixin, PaymentsMixin, CasesMixin, CallsMixin, SettlementMixin):
     def __init__(self, settings: Settings, db: sqlite_utils.Database):
         self.settings = settings
         self.db = db
         self.tx = Transactions(db)
+        _refuse_lost_keys(settings, db)
         cost = settings.get("password_hash") or {"n": 16384, "r": 8, "p": 1}
         self.hasher = Hasher(settings.pepper_path, int(cost["n"]), int(cost["r"]), int(cost["p"]))
         self.audit = AuditLog(self.tx, settings.audit_checkpoint_path, self.hasher.pepper)
@@ -54,8 +73,12 @@ class Store(AccountsMixin, PaymentsMixin, CasesMixin, CallsMixin, SettlementMixi
     def open(cls, settings: Settings) -> "Store":
         """Open ``settings.database``, creating it and applying pending migrations."""
         db = connect(Path(settings.database))
-        migrations.apply(db)
-        return cls(settings, db)
+        try:
+            migrations.apply(db)
+            return cls(settings, db)
+        except BaseException:
+            db.conn.close()
+            raise
 
     def close(self) -> None:
         with self.tx.lock:
