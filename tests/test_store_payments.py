@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
-from test_store_support import (CARD, CARD2, make_settings, run_together, settings,  # noqa: F401
+from test_store_support import (CARD, CARD2, run_together, settings,  # noqa: F401
                                 store)
 
 from voice_agent.cli import main
