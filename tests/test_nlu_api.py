@@ -136,6 +136,12 @@ def test_korean_mixed_initiative(nlu):
     assert u.value == {"amount": 5000, "account_number": "1234"}
 
 
+def test_an_article_is_not_an_amount(nlu):
+    assert nlu.understand("quiero programar un pago", "es").value is None
+    assert nlu.understand("i want to make one payment", "en").value is None
+    assert nlu.understand("quiero pagar un dólar", "es").value == {"amount": 100}
+
+
 def test_schedule_with_a_date_said_along(nlu):
     u = nlu.understand("i want to pay twenty dollars next friday", "en", today=TODAY)
     assert u.value == {"amount": 2000, "date": dt.date(2026, 12, 4)}

@@ -26,6 +26,12 @@ COMMAND_CONFIDENCE = 0.9
 DATE_INTENTS = {"pay_bill", "schedule_payment", "payment_arrangement", "restore_service"}
 
 
+def _a_word_for_one(run: list) -> bool:
+    """"quiero programar un pago", "make one payment": a lone small number with no money word
+    is an article or a count, not an amount."""
+    return len(run) == 1 and run[0].value < 10
+
+
 class Understander:
     """Loads locales/<lang>/ once per language; every method is then a pure function of text."""
 
@@ -155,7 +161,8 @@ class Understander:
             before = split[max(0, start - 3):start]
             if find_phrases(before, cues, is_loose(ld)) and "account_number" not in values:
                 values["account_number"] = "".join(c.digits for c in run)
-            elif (find_phrases(after, money, is_loose(ld)) or intent in AMOUNT_INTENTS | {None}) \
+            elif (find_phrases(after, money, is_loose(ld)) or (
+                    intent in AMOUNT_INTENTS | {None} and not _a_word_for_one(run))) \
                     and "amount" not in values:
                 end = self._amount_end(split, start, ld)
                 amount = parse_amount(split[start:end], ld)
