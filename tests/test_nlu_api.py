@@ -124,6 +124,13 @@ def test_cli_understand_contract():
     assert json.loads(out.stdout)["value"] == "2026-12-04"
 
 
+def test_cli_survives_bytes_that_are_not_utf8():
+    out = subprocess.run([sys.executable, "-m", "voice_agent", "understand", "--lang", "en"],
+                         input=b"caf\xe9 pay my bill\r\nyes\n", capture_output=True, check=True)
+    rows = [json.loads(line) for line in out.stdout.decode().splitlines()]
+    assert [r["intent"] for r in rows] == ["pay_bill", "affirm"]
+
+
 def test_cli_rejects_bad_input():
     out = subprocess.run([sys.executable, "-m", "voice_agent", "understand", "--lang", "en",
                           "--today", "2026-13-01"], input="x\n", capture_output=True, text=True)

@@ -43,8 +43,9 @@ def cmd_understand(args: argparse.Namespace, settings: Settings) -> int:
         nlu = Understander(languages=languages)
     except (LocaleError, OSError) as exc:
         raise CliError(f"cannot load language data: {exc}") from None
-    for line in sys.stdin:
-        text = line.rstrip("\n")
+    for raw in sys.stdin.buffer:
+        # bytes that are not UTF-8 become U+FFFD rather than ending the run
+        text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         result = nlu.understand(text, args.lang, expect=args.expect, today=today)
         print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
     return 0

@@ -11,7 +11,7 @@ from voice_agent.nlu.grammar import grammar_phrases, kind_phrases
 from voice_agent.nlu.intents import IntentIndex, IntentMatch
 from voice_agent.nlu.locale import LOCALES_DIR, LocaleData
 from voice_agent.nlu.models import COMMAND_INTENTS, KINDS, Understanding, kind_for
-from voice_agent.nlu.text import fold, remove_phrases, tokens
+from voice_agent.nlu.text import tokens
 from voice_agent.nlu.values import (find_phrases, is_loose, parse_amount, parse_digits,
                                     parse_language, parse_number, parse_yes_no)
 

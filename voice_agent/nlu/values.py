@@ -11,6 +11,7 @@ from rapidfuzz import fuzz
 
 from voice_agent.nlu.locale import LocaleData
 from voice_agent.nlu.numbers import Chunk
+from voice_agent.nlu.text import phrase_tokens
 
 
 def phrase_at(words: list[str], i: int, phrase: tuple[str, ...], loose: bool = False) -> bool:
@@ -107,7 +108,6 @@ def parse_amount(words: list[str], ld: LocaleData) -> int | None:
 
 
 def _phrases(ld: LocaleData, key: str) -> list[tuple[str, ...]]:
-    from voice_agent.nlu.text import phrase_tokens
     return [phrase_tokens(p) for p in ld.values.get("money", {}).get(key, [])]
 
 
