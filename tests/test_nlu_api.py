@@ -103,7 +103,9 @@ def test_grammar_phrases(nlu):
     langs = nlu.grammar_phrases("en", "language")
     assert {"spanish", "español", "한국어", "english"} <= set(langs)
     assert {"네", "아니요"} <= set(nlu.grammar_phrases("ko", "confirm"))
-    assert any("pay" in p for p in nlu.grammar_phrases("en", "intent"))
+    intent = nlu.grammar_phrases("en", "intent")
+    assert any("pay" in p for p in intent)
+    assert {"fifty", "dollars", "friday"} <= set(intent)   # values said with an intent
     months = nlu.grammar_phrases("es", "card_expiry")
     assert "diciembre" in months and "veintiocho" in months
 

@@ -13,6 +13,7 @@ from voice_agent.nlu.intents import SLOT
 
 COMMANDS = ("repeat", "help", "cancel", "agent", "goodbye", "slower")
 OPEN_ANSWERS = {"dispute_reason", "charge", "none"}
+SLOT_KINDS = {"amount": "amount", "date": "date", "digits": "digits"}
 
 
 def _sentences(ld: LocaleData, intents) -> list[str]:
@@ -91,6 +92,13 @@ def grammar_phrases(ld: LocaleData, expect: str | None, language_names: list[str
         return []
     if expect == "intent":
         phrases = _sentences(ld, list(ld.intents))
+        # values said along with an intent ("pay fifty dollars on friday") need their words too
+        slots = {m.group(0)[1:-1] for ts in ld.intents.values() for t in ts
+                 for m in SLOT.finditer(t)}
+        for slot in sorted(slots):
+            kind = SLOT_KINDS.get(slot) or kind_for(slot)
+            if kind:
+                phrases += kind_phrases(ld, kind, language_names)
     elif expect == "payment_method":
         phrases = [p for key, names in (choices or {}).items() for p in (names or [key])]
         if not phrases:
