@@ -41,9 +41,10 @@ def make(tmp_path, nlu):
 
 
 class Call:
-    def __init__(self, agent: Agent, lang: str = "en", caller_id: str | None = None):
+    def __init__(self, agent: Agent, lang: str = "en", caller_id: str | None = None,
+                 today: dt.date | None = None):
         self.agent = agent
-        self.session, self.turn = agent.start(lang=lang, caller_id=caller_id)
+        self.session, self.turn = agent.start(lang=lang, caller_id=caller_id, today=today)
 
     def say(self, text=None, dtmf=None):
         self.turn = self.agent.step(self.session, CallerEvent(text=text, dtmf=dtmf))
@@ -281,3 +282,24 @@ def test_a_reason_with_a_long_number_is_neither_stored_nor_read_back(make):
     call.agent.hangup(call.session)
     record = store.call(call.session.call_id)
     assert "dispute D-" in (record["summary"] or "")
+
+
+def test_a_dated_call_dates_the_arrangement_and_run_scheduled_follows(make):
+    agent, store = make()
+    day = dt.date.today() + dt.timedelta(days=20)       # as `chat --today` would set it
+    call = Call(agent, "es", today=day)
+    call.verified("plan de pagos", "200300400", "2468")
+    for answer in ("dos", "cuenta bancaria"):
+        call.say(answer)
+    call.say(dtmf="011000015#")
+    call.say(dtmf="12345678#")
+    turn = call.say("sí")
+    assert "arrangement_first_paid" in reply_keys(turn)
+    arrangement = store.active_arrangement("200300400")
+    first, second = arrangement.installments
+    assert first.status == "approved" and first.created_at.startswith(day.isoformat())
+    assert second.status == "scheduled" and second.scheduled_for == day + dt.timedelta(days=30)
+    assert store.run_scheduled(day + dt.timedelta(days=29)) == []
+    assert [p.confirmation for p in store.run_scheduled(second.scheduled_for)] == \
+        [second.confirmation]
+    assert store.active_arrangement("200300400") is None

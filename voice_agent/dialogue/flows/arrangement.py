@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
+from voice_agent.dialogue.flows.method import as_of
 from voice_agent.dialogue.flows.payment import describe
 from voice_agent.dialogue.flows.summary import note, reference
 from voice_agent.dialogue.prompts import Money, Prompt, Spelled
@@ -139,7 +140,7 @@ class ArrangementFlow(Flow):
         try:
             arrangement = ctx.store.create_arrangement(session.account, plan,
                                                        session.slots["method"],
-                                                       call_id=session.call_id)
+                                                       call_id=session.call_id, now=as_of(ctx))
         except StoreError:
             session.forget_secrets()
             ctx.say("arrangement_failed")

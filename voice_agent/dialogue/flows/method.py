@@ -7,6 +7,8 @@ once the method is in `session.slots["method"]`, hands it to the flow that asked
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from voice_agent.dialogue.flow import Ctx, Input
 from voice_agent.dialogue.flows.payment import PaymentFlow
 
@@ -47,3 +49,12 @@ class MethodFlow(PaymentFlow):
 
 
 FLOWS = [MethodFlow()]
+
+
+def as_of(ctx: Ctx) -> dt.datetime | None:
+    """The store's "now" for dated payments: the call's day when the call has one (chat --today,
+    tests), so that "today" means the same day to the dialogue and to the store."""
+    if ctx.session.today is None:
+        return None
+    clock = dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.combine(ctx.session.today, clock.timetz())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
+from voice_agent.dialogue.flows.method import as_of
 from voice_agent.dialogue.flows.payment import describe
 from voice_agent.dialogue.flows.picking import pick_index
 from voice_agent.dialogue.flows.summary import note
@@ -208,7 +209,7 @@ class ScheduleFlow(Flow):
             result = ctx.store.post_payment(session.account, int(slots["schedule_amount"]),
                                             int(slots["schedule_fee"]), slots["method"],
                                             slots["schedule_key"], call_id=session.call_id,
-                                            scheduled_for=when)
+                                            scheduled_for=when, now=as_of(ctx))
         except StoreError:
             session.forget_secrets()
             ctx.say("schedule_failed")
