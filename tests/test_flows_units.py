@@ -303,3 +303,15 @@ def test_a_dated_call_dates_the_arrangement_and_run_scheduled_follows(make):
     assert [p.confirmation for p in store.run_scheduled(second.scheduled_for)] == \
         [second.confirmation]
     assert store.active_arrangement("200300400") is None
+
+
+def test_a_window_without_prompts_is_not_offered(make):
+    agent, store = make(callback_windows=["weekend", "evening"])
+    call = Call(agent, caller_id="+18035550100")
+    call.say("representative")
+    call.say("yes")
+    turn = call.say("yes")
+    assert "Say evening, or press 1" in turn.say and "weekend" not in turn.say
+    turn = call.say(dtmf="1")
+    assert "callback_booked" in reply_keys(turn)
+    assert store.db.execute("SELECT window FROM callbacks").fetchone()[0] == "evening"

@@ -9,11 +9,14 @@ after repeated misses or failed verification.
 """
 from __future__ import annotations
 
+import logging
+
 from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
 from voice_agent.dialogue.flows.summary import note, reference
-from voice_agent.dialogue.prompts import Digits, Prompt
+from voice_agent.dialogue.prompts import Digits, Prompt, PromptError
 from voice_agent.dialogue.validators import only_digits
 
+log = logging.getLogger(__name__)
 # A callback number: a national number of 10 digits, or an international one up to 15.
 MIN_PHONE_DIGITS, MAX_PHONE_DIGITS = 10, 15
 
@@ -91,7 +94,17 @@ class CallbackFlow(Flow):
 
     # -- the window ---------------------------------------------------------------------------------
     def _windows(self, ctx: Ctx) -> list[str]:
-        return [str(w) for w in ctx.settings["callback_windows"]]
+        """The configured windows this language can name (a window needs its prompt
+        `callback_window_<key>` in every language; one without is left out, with a warning)."""
+        windows = []
+        for key in (str(w) for w in ctx.settings["callback_windows"]):
+            try:
+                ctx.agent.prompts.text(ctx.lang, f"callback_window_{key}")
+            except PromptError:
+                log.warning("callback window %r has no prompt in %s; not offered", key, ctx.lang)
+                continue
+            windows.append(key)
+        return windows
 
     def _ask_window(self, ctx: Ctx) -> None:
         options = [Prompt("callback_window_option",
