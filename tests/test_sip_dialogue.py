@@ -124,6 +124,11 @@ class Script:
             timeout, self.at)
         return event
 
+    def next_prompt(self, timeout: float = 60.0) -> dict:
+        event, self.at = self.events.wait(self.call, lambda e: e.get("event") == "prompt",
+                                          timeout, self.at)
+        return event
+
     def heard_all(self) -> None:
         """Wait until the prompt has played out (the agent is listening)."""
         _, self.at = self.events.wait(self.call, lambda e: e.get("event") == "listening", 60, self.at)
@@ -165,10 +170,14 @@ def test_a_call_in_korean_ends_in_a_recorded_payment(phone, tmp_path):
     try:
         call = answered_call(phone, caller)
         s = pay_in_korean_until_confirm(phone, caller, call)
-        s.heard_all()
-        caller.say(*espeak_ko("예 좋아요", phone["tmp"]))   # "yes, fine": the spoken consent
-        # The confirmation code is read out and offered again: "no" (key 2), then the menu.
-        s.keys("confirm", "2")
+        consent = espeak_ko("예 맞아요", phone["tmp"])     # "yes, that is right": spoken consent
+        for _ in range(3):                              # a caller not understood says it again
+            s.heard_all()
+            caller.say(*consent)
+            if s.next_prompt()["state"] == "payment.repeat_code":
+                break
+        # The confirmation code was read out and is offered again: "no" (key 2), then the menu.
+        caller.keys("2")
         s.prompt("intent", timeout=60)
         time.sleep(1.0)
         caller.hangup()
@@ -177,6 +186,7 @@ def test_a_call_in_korean_ends_in_a_recorded_payment(phone, tmp_path):
     finally:
         caller.quit()
     payments = [p for p in store.payments(KIM) if p.amount_cents == 9800]
+    assert len(payments) == 1, phone["events"].by_call[call]
     assert len(payments) == 1 and payments[0].fee_cents == 250 and payments[0].last4 == "1111"
     assert done["outcome"] == "paid" and done["by_caller"]
     assert done["keyed"] >= 8 and done["spoken"] >= 1 and done["barge_ins"] >= 1

@@ -38,12 +38,9 @@ def free_udp_port(host: str = "127.0.0.1") -> int:
 
 def write_turn_wav(path: Path, pcm: bytes, rate: int, pad_s: float = 120.0) -> Path:
     """A caller turn for aufile: 8 kHz mono 16-bit, then ``pad_s`` of silence (aufile hangs up at EOF)."""
-    if rate != RATE:
-        import numpy as np
-        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-        n = int(len(samples) * RATE / rate)
-        pcm = np.interp(np.linspace(0, len(samples) - 1, n), np.arange(len(samples)),
-                        samples).astype("<i2").tobytes() if n else b""
+    if rate != RATE and pcm:
+        from voice_agent.voice.audio import convert   # band-limited resampling (no aliasing)
+        pcm = convert(pcm, rate, RATE)
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from voice_agent.sip.call import CallLine, SipCall
+from voice_agent.sip.door import FrontDoor
 from voice_agent.sip.policy import Admission, CallSlots, PeerAllowList, admit, caller_id
 from voice_agent.sip.stack import SipEndpoint, pj
 
@@ -56,7 +57,10 @@ class SipServer:
         self.stats = ServerStats()
         self.on_event = on_event or (lambda event: None)
         self.endpoint = SipEndpoint(host, port, max_calls=max_calls, clock_rate=rate,
-                                    log_level=log_level, on_ready=self._ready)
+                                    log_level=log_level, on_ready=self._ready,
+                                    on_rejected=self._rejected_by_pjsip)
+        self.door = FrontDoor(host, port, list(allowed_peers), on_reject=self._forbidden_at_door)
+        self.door_open = False
         self._account: _Account | None = None
         self._calls: dict[int, SipCall] = {}
         self._numbers = itertools.count(1)
@@ -66,16 +70,20 @@ class SipServer:
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> "SipServer":
         self.endpoint.start()
+        self.door_open = self.door.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
         """Hang up every call, let the workers record their outcome, then stop the stack."""
         self.endpoint.register_thread()
-        for call in list(self._calls.values()):
-            call.line.hangup(503)
+        # Only the loop thread may hold pjsua2 call objects (see SipCall), even for a moment.
+        lines = self.endpoint.call_soon(lambda: [c.line for c in self._calls.values()]).result(5)
+        for line in lines:
+            line.hangup(503)
         deadline = time.monotonic() + timeout
         for worker in list(self._workers):
             worker.join(max(0.1, deadline - time.monotonic()))
+        self.door.stop()
         self.endpoint.stop(before_destroy=self._drop_pj_objects)
 
     def _drop_pj_objects(self) -> None:
@@ -144,6 +152,14 @@ class SipServer:
         # whichever new call PJSIP gives the same id.
         del call
         self.on_event({"event": "rejected", "status": decision.status, "reason": decision.reason})
+
+    def _forbidden_at_door(self) -> None:
+        self.stats.forbidden += 1
+
+    def _rejected_by_pjsip(self, status: int) -> None:
+        if status == 486:
+            self.stats.busy += 1
+        self.on_event({"event": "rejected", "status": status, "reason": "by the SIP stack"})
 
     def _ended(self, call: SipCall) -> None:
         """DISCONNECTED (sip-loop thread): drop the call object now (see SipCall)."""

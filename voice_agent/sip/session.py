@@ -69,7 +69,7 @@ class PhoneCall:
         self.voice = VoiceCall(services.agent, services.settings, services.nlu,
                                synthesizer=services.synth, caller_id=line.caller_id,
                                channel="phone",
-                               recognizer_factory=lambda lang: services.recognizer(lang, line.rate))
+                               recognizer_factory=lambda lang, rate=line.rate: services.recognizer(lang, rate))
 
     def _event(self, name: str, **data: Any) -> None:
         self.on_event({"event": name, "call": self.line.number, **data})

@@ -15,6 +15,7 @@ import logging
 import os
 import queue
 import re
+import socket
 import threading
 from typing import Any, Callable
 
@@ -54,6 +55,18 @@ class _QuietStdout:
         os.close(self._saved)
 
 
+class _Endpoint(pj.Endpoint):
+    """PJSIP's endpoint, reporting the calls PJSIP itself turned away (e.g. 486 when every call
+    slot is taken: that happens before any media is set up, so floods stay cheap)."""
+
+    def __init__(self, on_rejected: Callable[[int], None]):
+        super().__init__()
+        self._on_rejected = on_rejected
+
+    def onRejectedIncomingCall(self, prm) -> None:  # noqa: N802
+        self._on_rejected(int(prm.statusCode))
+
+
 class SipEndpoint:
     """A PJSIP endpoint on HOST:PORT (UDP), G.711 only, no sound card.
 
@@ -61,12 +74,14 @@ class SipEndpoint:
     """
 
     def __init__(self, host: str, port: int, *, max_calls: int, clock_rate: int = 16000,
-                 log_level: int = 1, on_ready: Callable[["SipEndpoint"], None] | None = None):
+                 log_level: int = 1, on_ready: Callable[["SipEndpoint"], None] | None = None,
+                 on_rejected: Callable[[int], None] | None = None):
         self.host, self.port = host, port
         self.max_calls = max_calls
         self.clock_rate = clock_rate
         self.log_level = log_level
         self._on_ready = on_ready
+        self._on_rejected = on_rejected or (lambda status: None)
         self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], concurrent.futures.Future]] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._started = threading.Event()
@@ -147,15 +162,16 @@ class SipEndpoint:
 
     # -- PJSIP set-up ---------------------------------------------------------------------------
     def _create(self) -> None:
-        ep = pj.Endpoint()
+        ep = _Endpoint(self._on_rejected)
         with _QuietStdout():
             ep.libCreate()
         self.ep = ep
         cfg = pj.EpConfig()
         cfg.uaConfig.threadCnt = 0
         cfg.uaConfig.mainThreadOnly = False
-        # pjsua's own cap sits above ours so that our policy, not pjsua, answers 486.
-        cfg.uaConfig.maxCalls = min(self.max_calls + 4, 32)
+        # PJSIP's own cap is ours: beyond it PJSIP answers 486 statelessly, before creating
+        # any RTP socket, which is what keeps an INVITE flood from an allowed peer cheap.
+        cfg.uaConfig.maxCalls = min(self.max_calls, 32)
         cfg.uaConfig.userAgent = "voice-agent"
         cfg.logConfig.level = self.log_level
         cfg.logConfig.consoleLevel = self.log_level
@@ -173,6 +189,11 @@ class SipEndpoint:
         # aborted the whole process in our flood test. PBXs and trunks speak UDP by default.
         tc = pj.TransportConfig()
         tc.port = self.port
+        # SO_REUSEPORT lets the front door (door.py) share the port and take strangers' datagrams.
+        reuse = pj.SockOpt()
+        reuse.level, reuse.optName = socket.SOL_SOCKET, socket.SO_REUSEPORT
+        reuse.setOptValInt(1)
+        tc.sockOptParams.sockOpts.append(reuse)
         if self.host not in ("0.0.0.0", "::", ""):
             tc.boundAddress = self.host
             tc.publicAddress = self.host
