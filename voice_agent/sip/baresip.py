@@ -50,10 +50,11 @@ def write_turn_wav(path: Path, pcm: bytes, rate: int, pad_s: float = 120.0) -> P
 
 
 class BaresipCaller:
-    """One baresip process placing one call to ``target`` (``sip:agent@127.0.0.1:5070``)."""
+    """One baresip process placing one call to ``target`` (``sip:agent@127.0.0.1:5070``), or,
+    with ``auto_answer``, a phone at ``self.uri`` that picks up (a stand-in for the agents' queue)."""
 
-    def __init__(self, workdir: Path, target: str, *, user: str = "+18035550123", codec: str = "PCMU",
-                 host: str = "127.0.0.1"):
+    def __init__(self, workdir: Path, target: str = "", *, user: str = "+18035550123",
+                 codec: str = "PCMU", host: str = "127.0.0.1", auto_answer: bool = False):
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.target = target
@@ -79,8 +80,9 @@ module_app menu.so
 snd_path {self.dir}
 sip_listen {host}:{self.port}
 """)
-        (self.dir / "accounts").write_text(
-            f"<sip:{user}@{host}:{self.port}>;regint=0;audio_codecs={codec}\n")
+        answer = ";answermode=auto" if auto_answer else ""
+        self.uri = f"sip:{user}@{host}:{self.port}"
+        (self.dir / "accounts").write_text(f"<{self.uri}>;regint=0;audio_codecs={codec}{answer}\n")
         self.out_path = self.dir / "baresip.log"
         self._out = open(self.out_path, "wb")
         self.proc: subprocess.Popen | None = None
