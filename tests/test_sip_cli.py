@@ -1,0 +1,184 @@
+"""`voice-agent serve --sip` as a real process: calls in, payments recorded, clean stop, no secrets out.
+
+baresip pays by keypad (RFC 4733); a second client built on PJSIP sends its keys as SIP INFO;
+everything serve prints (stdout events, stderr, PJSIP's log at its most verbose allowed level)
+is searched for the PIN and the card number.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from voice_agent.sip import baresip as bs
+
+pytest.importorskip("pjsua2", reason="the sip extra (pjsua2-python) is not installed")
+if not bs.available():
+    pytest.skip("baresip with aufile/sndfile/aubridge is not installed", allow_module_level=True)
+
+CHEAP_HASH = ["--set", "password_hash.n=1024"]
+PIN, CARD = "2468", "5555555555554444"          # Carlos, demo account 200300400
+
+
+class Serve:
+    """`voice-agent serve` in a subprocess; its stdout events are collected by a thread."""
+
+    def __init__(self, db, port: int, *extra: str):
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "voice_agent", "serve", "--sip", f"127.0.0.1:{port}",
+             "--db", str(db), "--sip-log-level", "3", *CHEAP_HASH, *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.events: list[dict] = []
+        self.raw: list[str] = []
+        self.cond = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            with self.cond:
+                self.raw.append(line)
+                try:
+                    self.events.append(json.loads(line))
+                except ValueError:
+                    pass
+                self.cond.notify_all()
+
+    def wait(self, predicate, timeout: float = 60.0, start: int = 0) -> tuple[dict, int]:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for i in range(start, len(self.events)):
+                    if predicate(self.events[i]):
+                        return self.events[i], i + 1
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None:
+                    raise AssertionError(f"no matching event; got {self.events}; "
+                                         f"stderr: {self.proc.stderr.read() if self.proc.poll() is not None else ''}")
+                self.cond.wait(min(left, 0.5))
+
+    def stop(self) -> tuple[int, str]:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self.reader.join(5)
+        return code, self.proc.stderr.read()
+
+
+@pytest.fixture
+def serve(tmp_path):
+    db = tmp_path / "line.db"
+    subprocess.run([sys.executable, "-m", "voice_agent", "db", "init", "--demo", "--db", str(db),
+                    *CHEAP_HASH], check=True, capture_output=True)
+    port = bs.free_udp_port()
+    server = Serve(db, port)
+    ready, _ = server.wait(lambda e: e.get("event") == "ready", 60)
+    server.port, server.db, server.ready = port, db, ready
+    yield server
+    if server.proc.poll() is None:
+        server.stop()
+
+
+def test_serve_takes_a_payment_by_keypad_and_stops_cleanly(serve, tmp_path):
+    assert serve.ready["max_calls"] == 8 and serve.ready["allowed_peers"] == ["127.0.0.1"]
+    caller = bs.BaresipCaller(tmp_path / "carlos", f"sip:agent@127.0.0.1:{serve.port}",
+                              user="+18035550142", codec="PCMA").start()
+    at = 0
+    try:
+        caller.dial()
+        assert caller.wait_established(10)
+        for expecting, keys in [("language", "2"), ("intent", "2"), ("account_number", "200300400#"),
+                                ("pin", PIN + "#"), ("amount", "2"), ("payment_method", "1"),
+                                ("card_number", CARD + "#"), ("card_expiry", "1230#"),
+                                ("confirm", "1"), ("confirm", "2")]:
+            _, at = serve.wait(lambda e: e.get("event") == "prompt" and e["expecting"] == expecting,
+                               60, at)
+            time.sleep(0.3)
+            caller.keys(keys)
+        serve.wait(lambda e: e.get("event") == "prompt" and e["expecting"] == "intent", 60, at)
+        caller.hangup()
+        assert caller.wait_closed(10)
+        done, _ = serve.wait(lambda e: e.get("event") == "call_done", 30)
+        ended, _ = serve.wait(lambda e: e.get("event") == "ended", 30)
+    finally:
+        caller.quit()
+    code, stderr = serve.stop()
+    assert code == 0
+    stopped = serve.events[-1]
+    assert stopped["event"] == "stopped" and stopped["answered"] == 1 and stopped["errors"] == 0
+    assert done["outcome"] == "paid" and ended["codec"] == "PCMA" and ended["keys"]["rfc4733"] >= 30
+    listed = subprocess.run([sys.executable, "-m", "voice_agent", "payments", "list", "--db",
+                             str(serve.db), *CHEAP_HASH], capture_output=True, text=True, check=True)
+    assert "200300400" in listed.stdout and "$72.50" in listed.stdout and CARD not in listed.stdout
+    everything = "".join(serve.raw) + stderr
+    assert CARD not in everything and not re.search(rf"\b{PIN}\b", everything)
+    log_path = serve.db.with_name(serve.db.name + ".log")
+    if log_path.exists():
+        text = log_path.read_text(errors="replace")
+        assert CARD not in text and not re.search(rf"\b{PIN}\b", text)
+
+
+SIP_INFO_CLIENT = textwrap.dedent('''
+    import sys, time
+    import pjsua2 as pj
+    target, digits = sys.argv[1], sys.argv[2]
+    ep = pj.Endpoint(); ep.libCreate()
+    cfg = pj.EpConfig(); cfg.uaConfig.threadCnt = 0; cfg.logConfig.level = 0; cfg.logConfig.consoleLevel = 0
+    ep.libInit(cfg)
+    tc = pj.TransportConfig(); tc.port = 0; tc.boundAddress = "127.0.0.1"
+    ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tc)
+    ep.libStart(); ep.audDevManager().setNullDev()
+    acc = pj.Account(); ac = pj.AccountConfig(); ac.idUri = "sip:+18035550199@127.0.0.1"
+    ac.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
+    acc.create(ac)
+    call = pj.Call(acc)
+    call.makeCall(target, pj.CallOpParam(True))
+    def pump(seconds):
+        end = time.time() + seconds
+        while time.time() < end:
+            ep.libHandleEvents(20)
+    def confirmed():
+        return call.getInfo().state == pj.PJSIP_INV_STATE_CONFIRMED
+    end = time.time() + 10
+    while not confirmed() and time.time() < end:
+        pump(0.1)
+    pump(1.0)
+    for digit in digits:                       # one SIP INFO per key
+        prm = pj.CallSendDtmfParam(); prm.method = pj.PJSUA_DTMF_METHOD_SIP_INFO
+        prm.digits = digit; prm.duration = 160
+        call.sendDtmf(prm)
+        pump(0.5)
+    pump(3.0)
+    call.hangup(pj.CallOpParam(True))
+    pump(1.0)
+    del call
+    ep.libDestroy()
+    print("done")
+''')
+
+
+def test_keys_sent_as_sip_info_reach_the_dialogue(serve, tmp_path):
+    script = tmp_path / "info_client.py"
+    script.write_text(SIP_INFO_CLIENT)
+    run = subprocess.run([sys.executable, str(script), f"sip:agent@127.0.0.1:{serve.port}", "1"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and "done" in run.stdout, run.stderr[-2000:]
+    ended, _ = serve.wait(lambda e: e.get("event") == "ended", 30)
+    assert ended["keys"] == {"sip-info": 1}
+    # The key chose English at the language menu: the next prompt was the English main menu.
+    menu, _ = serve.wait(lambda e: e.get("event") == "prompt" and e["expecting"] == "intent", 5)
+    assert menu["lang"] == "en"
+    done, _ = serve.wait(lambda e: e.get("event") == "call_done", 10)
+    assert done["outcome"] == "abandoned" and done["by_caller"]
