@@ -211,7 +211,8 @@ def crash_test(workdir: Path, kills: int, seed: int = 0, max_delay_s: float = 0.
     config = prepare(workdir)
     confirmed: dict[str, tuple[str, int]] = {}       # key -> (confirmation, amount)
     tried: set[str] = set()
-    next_i, killed_mid_payment = 0, 0
+    next_i, killed_mid_payment, retry_was_committed = 0, 0, 0
+    pending = None
     for n in range(kills + 1):
         last = kills == n                             # the last child runs to the end
         replay = rng.choice(sorted(confirmed)) if confirmed else None
@@ -230,7 +231,7 @@ def crash_test(workdir: Path, kills: int, seed: int = 0, max_delay_s: float = 0.
         if last and proc.returncode != 0:
             raise Violation(f"last child failed ({proc.returncode}): {err.strip()[-500:]}")
         lines = out.splitlines()
-        pending = None
+        retried, pending = pending, None
         for line in lines:
             parts = line.split()
             if parts[:1] == ["try"]:
@@ -245,6 +246,7 @@ def crash_test(workdir: Path, kills: int, seed: int = 0, max_delay_s: float = 0.
                                     f"{confirmed[key][0]} then {conf}")
                 if key == replay and not dup:
                     raise Violation(f"replayed key {key} was posted again ({conf})")
+                retry_was_committed += key == retried and dup     # killed after its commit
                 confirmed[key] = (conf, amount)
                 pending = None
         killed_mid_payment += pending is not None
@@ -261,6 +263,7 @@ def crash_test(workdir: Path, kills: int, seed: int = 0, max_delay_s: float = 0.
         raise Violation(f"payments nobody tried: {sorted(unknown)[:5]}")
     return {"kills": kills, "confirmed": len(confirmed), "stored": found["payments"],
             "killed_mid_payment": killed_mid_payment,
+            "killed_after_commit_before_reply": retry_was_committed,
             "committed_unconfirmed": len(set(rows) - set(confirmed)),
             "audit": found["audit"]}
 
