@@ -171,7 +171,7 @@ def test_kiosk_loop_with_fake_microphone_speaker_and_keyboard(env):
     keys: queue.Queue = queue.Queue()
     try:
         call = VoiceCall(agent, settings, nlu, channel="kiosk",
-                         recognizer_factory=lambda lang: fake if lang == "ko" else None)
+                         recognizer_factory=lambda lang, rate: fake if lang == "ko" else None)
         kiosk_loop(call, settings, mic, lambda pcm, rate: played.append((len(pcm), rate)), keys,
                    show=shown.append)
     finally:
@@ -192,7 +192,7 @@ def test_kiosk_typed_keys_and_quit(env):
     keys.put("3")
     keys.put("q")
     try:
-        call = VoiceCall(agent, settings, nlu, channel="kiosk", recognizer_factory=lambda lang: None)
+        call = VoiceCall(agent, settings, nlu, channel="kiosk", recognizer_factory=lambda lang, rate: None)
         kiosk_loop(call, settings, iter(lambda: silence(0.03, 16000), None), lambda p, r: None, keys,
                    show=lambda s: None)
     finally:
@@ -212,7 +212,7 @@ def test_speech_without_a_model_is_treated_as_not_understood(env):
     tmp, db, settings = env
     store, nlu, agent = open_parts(settings)
     try:
-        call = VoiceCall(agent, settings, nlu, recognizer_factory=lambda lang: None)
+        call = VoiceCall(agent, settings, nlu, recognizer_factory=lambda lang, rate: None)
         call.start()
         heard = call.hear_utterance(Utterance(noise(1, 16000, 0.1), 16000, 0.0, 1.0))
         assert heard.no_input and "no speech model" in heard.note

@@ -4,7 +4,7 @@ A scripted caller (Min-jun Kim, demo account 300400500, suspended with $98.00 pa
 to each agent turn and answers the way a phone caller would: keypad tones for the language
 choice, the account number, the PIN, the card number and the expiry; espeak-ng Korean speech for
 the short answers the real Korean model recognises from a synthetic voice ("요금 낼게요",
-"네", "아니요"). When speech is not understood the caller presses the key the agent
+"네 맞습니다", "아니요"). When speech is not understood the caller presses the key the agent
 offers instead, as callers do. Every turn goes through the same code as `voice-agent call`
 (DTMF detection, endpointing, Vosk with the turn's grammar, the Agent, espeak-ng replies), and
 the call ends in a recorded payment, shown with `payments list`.
@@ -32,14 +32,14 @@ MAX_TURNS = 30
 # Korean prompts offer (locales/ko/prompts.toml: menu 2 = pay, amount 2 = past due, method 1 =
 # card, yes 1 / no 2, 9 = end the call). Speech rates were chosen by trying them on the model.
 SCRIPT: dict[str, tuple[tuple[str, int] | None, str]] = {
-    "menu.intent": (("요금 낼게요", 175), "2"),
+    "menu.intent": (("요금 낼게요", 150), "2"),
     "verify.account_number": (None, ACCOUNT + "#"),
     "verify.pin": (None, PIN + "#"),
     "payment.amount": (None, "2"),
     "payment.method": (None, "1"),        # "카드" is heard as "가 령" from this voice
     "payment.card_number": (None, CARD + "#"),
     "payment.card_expiry": (None, EXPIRY + "#"),
-    "payment.confirm": (("네", 175), "1"),
+    "payment.confirm": (("네 맞습니다", 175), "1"),
     "payment.repeat_code": (("아니요", 130), "2"),
     "menu.more": (None, "9"),
 }

@@ -27,6 +27,7 @@ from voice_agent.voice.segments import spoken_segments
 from voice_agent.voice.tts import Synthesizer
 
 RATE = 16000
+NATIVE_RATES = (8000, 16000)       # recognised as they come; anything else is resampled to RATE
 # Entries never shown in clear; the card and bank numbers keep their last four on displays.
 SECRET = {"pin", "ssn_last4", "card_number", "bank_account_number", "card_expiry"}
 LAST_FOUR = {"card_number", "bank_account_number"}
@@ -118,23 +119,23 @@ class VoiceCall:
         self.tts = synthesizer or Synthesizer.from_settings(settings)
         self.start_lang, self.today, self.caller_id, self.channel = lang, today, caller_id, channel
         self._make_recognizer = recognizer_factory or self._default_recognizer
-        self._recognizers: dict[str, Recognizer | None] = {}
+        self._recognizers: dict[tuple[str, int], Recognizer | None] = {}
         self.session = None
         self.turn = None
         self.exchanges: list[Exchange] = []
         self.hung_up = False
 
-    # -- recognizers per language (the caller may switch language mid-call) ------------------
-    def _default_recognizer(self, lang: str) -> Recognizer | None:
+    # -- recognizers per language and rate (the caller may switch language mid-call) ---------
+    def _default_recognizer(self, lang: str, rate: int = RATE) -> Recognizer | None:
         info = find_model(self.settings, lang)
         if info is None:
             return None
-        return Recognizer.from_settings(load_model(info.path), self.settings, RATE, lang, self.nlu)
+        return Recognizer.from_settings(load_model(info.path), self.settings, rate, lang, self.nlu)
 
-    def recognizer(self, lang: str) -> Recognizer | None:
-        if lang not in self._recognizers:
-            self._recognizers[lang] = self._make_recognizer(lang)
-        return self._recognizers[lang]
+    def recognizer(self, lang: str, rate: int = RATE) -> Recognizer | None:
+        if (lang, rate) not in self._recognizers:
+            self._recognizers[(lang, rate)] = self._make_recognizer(lang, rate)
+        return self._recognizers[(lang, rate)]
 
     # -- the call ------------------------------------------------------------------------------
     def start(self) -> Exchange:
@@ -147,19 +148,25 @@ class VoiceCall:
         return self.hung_up or bool(self.turn is not None and self.turn.ended)
 
     def hear_recording(self, pcm: bytes, rate: int) -> Heard:
-        """What a whole recorded caller turn holds: keys, else its first utterance, else silence."""
-        pcm16 = convert(pcm, rate, RATE)
-        keys = dtmf.detect(pcm16, RATE)
+        """What a whole recorded caller turn holds: keys, else its first utterance, else silence.
+
+        Phone audio (8 kHz) is recognised at 8 kHz: Vosk's own feature pipeline handles the
+        narrow band better than our upsampling does (measured: espeak-ng "네" over a G.711 line
+        was heard at 1.0 natively and 0.54 after upsampling). Other rates go to 16 kHz.
+        """
+        native = rate if rate in NATIVE_RATES else RATE
+        pcm = convert(pcm, rate, native)
+        keys = dtmf.detect(pcm, native)
         if keys:
             return Heard(dtmf=keys)
-        found = find_speech(pcm16, RATE, self.settings["audio"])
+        found = find_speech(pcm, native, self.settings["audio"])
         if isinstance(found, NoInput):
             return Heard(no_input=True)
         return self.hear_utterance(found)
 
     def hear_utterance(self, utterance: Utterance) -> Heard:
         lang, expecting = self.turn.lang, self.turn.expecting
-        rec = self.recognizer(lang)
+        rec = self.recognizer(lang, utterance.rate)
         if rec is None:
             return Heard(no_input=True, note=f"no speech model for {lang}",
                          speech_end_s=utterance.end_s)
