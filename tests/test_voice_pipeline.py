@@ -230,3 +230,18 @@ def test_slower_turns_are_rendered_at_the_slow_rate(tmp_path, monkeypatch):
     normal, rate = call.speak(turn)
     slow, _ = call.speak(SimpleNamespace(**{**vars(turn), "slow": True}))
     assert len(slow) > len(normal) * 1.2 and rate == 22050
+
+
+def test_language_menu_speech_uses_any_language_with_a_model(env):
+    tmp, db, settings = env
+    store, nlu, agent = open_parts(settings)
+    fake = FakeRecognizer(["한국어"])
+    try:
+        call = VoiceCall(agent, settings, nlu,
+                         recognizer_factory=lambda lang, rate: fake if lang == "ko" else None)
+        call.start()                                    # the menu, in English first: no en model
+        heard = call.hear_utterance(Utterance(noise(1, 16000, 0.1), 16000, 0.0, 1.0))
+        assert heard.text == "한국어" and fake.expected == ["language"]
+        assert call.respond(heard).turn.lang == "ko"
+    finally:
+        store.close()

@@ -167,6 +167,11 @@ class VoiceCall:
     def hear_utterance(self, utterance: Utterance) -> Heard:
         lang, expecting = self.turn.lang, self.turn.expecting
         rec = self.recognizer(lang, utterance.rate)
+        if rec is None and expecting == "language":
+            # The menu is in every language: a caller may answer it in any one we have a model for.
+            lang = next((code for code in self.settings.languages
+                         if self.recognizer(code, utterance.rate) is not None), lang)
+            rec = self.recognizer(lang, utterance.rate)
         if rec is None:
             return Heard(no_input=True, note=f"no speech model for {lang}",
                          speech_end_s=utterance.end_s)
