@@ -119,6 +119,8 @@ def kiosk_loop(call: VoiceCall, settings, mic: Iterable[bytes], speaker: Callabl
         muted.set()
         try:
             speaker(ex.reply_pcm, ex.reply_rate)
+        except Exception as exc:     # a speaker that fails mid-call must not end it: captions go on
+            show(f"  (could not play the reply: {exc})")
         finally:
             muted.clear()
         listener.reset()
@@ -166,7 +168,13 @@ def run_kiosk(settings, lang: str | None = None, input_device: int | None = None
                 if why.startswith("no speech model") else "connect one or pick one with --input-device/--output-device")
         raise KioskError(f"the kiosk cannot start: {why}; {hint}. Text mode works anywhere: "
                          "voice-agent chat")
+    from voice_agent.voice.asr import load_model
     from voice_agent.voice.tts import Player
+    for code in ([lang] if lang else settings.languages):
+        info = find_model(settings, code)
+        if info is not None:
+            print(f"loading the {code} speech model ({info.source}) ...", flush=True)
+            load_model(info.path)          # now, not when the first caller speaks
     store, nlu, agent = open_agent(settings)
     stop, muted = threading.Event(), threading.Event()
     keys: queue.Queue = queue.Queue()
