@@ -107,16 +107,15 @@ def espeak_ko(text: str, tmp) -> tuple[bytes, int]:
 
 
 def answered_call(phone, caller) -> int:
-    """Dial and return the server's number for the new call."""
+    """Dial and return the server's number for the new call (matched by the caller's SIP port)."""
     events = phone["events"]
-    before = {e["call"] for e in events.all if e.get("event") == "answered"}
     caller.dial()
     assert caller.wait_established(10), caller.log()[-2000:]
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        new = [e["call"] for e in list(events.all) if e.get("event") == "answered" and e["call"] not in before]
-        if new:
-            return new[0]
+        for e in list(events.all):
+            if e.get("event") == "answered" and e["peer"].endswith(f":{caller.port}"):
+                return e["call"]
         time.sleep(0.05)
     raise AssertionError("the server did not report the call")
 
@@ -322,3 +321,25 @@ def test_asking_for_a_person_transfers_the_call_with_refer(tmp_path_factory, tmp
         close_phone(phone)
     assert done["outcome"] == "transferred"
     assert transfer["ok"] is True
+
+
+def test_speech_during_a_prompt_stops_it(phone, tmp_path):
+    caller = bs.BaresipCaller(tmp_path / "talker", f"sip:agent@127.0.0.1:{phone['port']}").start()
+    try:
+        call = answered_call(phone, caller)
+        s = Script(phone, call, caller)
+        s.keys("language", "3")
+        menu = s.prompt("intent")                    # the Korean main menu: about 12 s of speech
+        time.sleep(1.0)
+        spoke_at = time.monotonic()
+        caller.say(*espeak_ko("네", phone["tmp"]))
+        barge, _ = phone["events"].wait(call, lambda e: e.get("event") == "barge_in", 10, s.at)
+        stopped_after = time.monotonic() - spoke_at
+        caller.hangup()
+        assert caller.wait_closed(10)
+        phone["events"].wait(call, lambda e: e.get("event") == "call_done", 30)
+    finally:
+        caller.quit()
+    assert menu["seconds"] > 8
+    assert barge["by"] == "speech"
+    assert stopped_after < 3.0        # the prompt stopped long before its end
