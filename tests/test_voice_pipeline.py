@@ -98,6 +98,13 @@ def test_unusable_files_stop_before_the_call(env, capsys, content, message):
     assert not (tmp / "o").exists()
 
 
+def test_call_with_an_unwritable_out_dir_is_a_clear_message(tmp_path, capsys):
+    wav = keys_wav(tmp_path / "k.wav", "1")
+    (tmp_path / "file").write_text("x")
+    assert main(["call", str(wav), "--out-dir", str(tmp_path / "file" / "out")]) == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
 def test_call_needs_a_database(tmp_path, capsys):
     wav = keys_wav(tmp_path / "k.wav", "1")
     assert main(["call", str(wav), "--out-dir", str(tmp_path / "o"), "--db", str(tmp_path / "none.db")]) == 2

@@ -231,6 +231,10 @@ def cmd_call(args, settings: Settings) -> int:
         turns = load_turns(args.turns)       # all of them first: a bad file changes nothing
     except AudioError as exc:
         raise CliError(f"call: {exc}") from None
+    try:
+        Path(args.out_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"call: cannot write to {args.out_dir}: {exc.strerror}") from None
     if not settings.database.exists():
         raise CliError(f"call: no database at {settings.database} "
                        f"(create one with `voice-agent db init --demo --db {settings.database}`)")
