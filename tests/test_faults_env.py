@@ -32,6 +32,8 @@ def no_crash(proc: subprocess.CompletedProcess) -> str:
     """Like ``no_traceback``, but lets through the dialogue's own fault log: the engine ends the
     call politely and logs the fault with its traceback (to stderr, as no command sets up
     logging to ``log_path`` yet - noted in the issue 7 report)."""
+    assert "411111111111" not in proc.stdout + proc.stderr, "card digits in the crash output"
+    assert "4321" not in proc.stderr, "PIN in the crash output"
     logged = proc.stderr.split("dialogue fault in state", 1)
     rest = subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout, logged[0])
     no_traceback(rest)
