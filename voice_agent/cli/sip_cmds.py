@@ -25,7 +25,7 @@ def register(sub, common) -> None:
 
 def cmd_serve(args, settings) -> int:
     from voice_agent.cli import CliError
-    from voice_agent.sip.policy import SipSettingsError, parse_hostport
+    from voice_agent.sip.policy import CallSlots, PeerAllowList, SipSettingsError, parse_hostport
     try:
         from voice_agent.sip.server import SipServer
     except ImportError as exc:
@@ -34,11 +34,13 @@ def cmd_serve(args, settings) -> int:
     from voice_agent.sip.session import PhoneCall
 
     sip = settings["sip"]
-    try:
+    max_calls = args.max_calls if args.max_calls is not None else sip["max_calls"]
+    try:                                   # check the settings before loading any model
         host, port = parse_hostport(args.sip or sip["listen"])
+        PeerAllowList(list(sip["allowed_peers"]))
+        CallSlots(max_calls)
     except SipSettingsError as exc:
         raise CliError(str(exc)) from None
-    max_calls = args.max_calls if args.max_calls is not None else int(sip["max_calls"])
 
     lock = threading.Lock()
 
@@ -60,7 +62,8 @@ def cmd_serve(args, settings) -> int:
     except (SipSettingsError, RuntimeError) as exc:
         services.close()
         raise CliError(f"cannot listen on {host}:{port}: {exc}") from None
-    emit({"event": "ready", "sip": f"{host}:{port}", "max_calls": max_calls,
+    emit({"event": "ready", "sip": f"{host}:{port}", "max_calls": server.max_calls,
+          "max_calls_setting": max_calls,
           "allowed_peers": list(sip["allowed_peers"]), "models": loaded,
           "transfer_target": settings.get("transfer_target") or None})
 

@@ -17,7 +17,7 @@ from typing import Callable
 from voice_agent.sip.call import CallLine, SipCall
 from voice_agent.sip.door import FrontDoor
 from voice_agent.sip.policy import Admission, CallSlots, PeerAllowList, admit, caller_id
-from voice_agent.sip.stack import SipEndpoint, pj
+from voice_agent.sip.stack import PJSUA_CALL_LIMIT, SipEndpoint, pj
 
 log = logging.getLogger("voice_agent.sip")
 
@@ -51,7 +51,14 @@ class SipServer:
                  rate: int = 16000, log_level: int = 1,
                  on_event: Callable[[dict], None] | None = None):
         self.allow = PeerAllowList(list(allowed_peers))
-        self.slots = CallSlots(max_calls)
+        self.requested_max_calls = max_calls
+        self.slots = CallSlots(max_calls)          # validates the setting
+        if max_calls > PJSUA_CALL_LIMIT:
+            log.warning("sip.max_calls=%d: this PJSIP build handles at most %d calls at once; "
+                        "run more serve processes for more lines", max_calls, PJSUA_CALL_LIMIT)
+            max_calls = PJSUA_CALL_LIMIT
+            self.slots = CallSlots(max_calls)
+        self.max_calls = max_calls
         self.handler = handler
         self.rate = rate
         self.stats = ServerStats()
@@ -69,9 +76,24 @@ class SipServer:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> "SipServer":
+        self._check_port_free()
         self.endpoint.start()
         self.door_open = self.door.start()
         return self
+
+    def _check_port_free(self) -> None:
+        """PJSIP's socket allows port sharing (for the front door), so a second server on the same
+        port would silently split the traffic: a plain bind first makes that an error."""
+        import socket
+        host = self.endpoint.host
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        probe = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            probe.bind((host, self.endpoint.port))
+        except OSError as exc:
+            raise RuntimeError(f"UDP port {self.endpoint.port} is in use ({exc.strerror})") from None
+        finally:
+            probe.close()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Hang up every call, let the workers record their outcome, then stop the stack."""

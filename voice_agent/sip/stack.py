@@ -28,6 +28,10 @@ except ImportError as exc:  # pragma: no cover - depends on the machine
 log = logging.getLogger("voice_agent.sip")
 
 _LONG_DIGITS = re.compile(r"\d{6,}")
+# The pjsua2-python wheel (2.15.1) is built with PJSUA_MAX_CALLS = 4 and PJSIP silently clamps any
+# larger setting to it (measured: the fifth concurrent call gets 486). More lines need more
+# `serve` processes (one port each, the PBX hunts across them) or a PJSIP built with a larger limit.
+PJSUA_CALL_LIMIT = 4
 # Codecs a PBX or trunk speaks for sure; the rest are disabled so the answer is always G.711.
 G711 = ("PCMU/8000/1", "PCMA/8000/1")
 
@@ -171,7 +175,7 @@ class SipEndpoint:
         cfg.uaConfig.mainThreadOnly = False
         # PJSIP's own cap is ours: beyond it PJSIP answers 486 statelessly, before creating
         # any RTP socket, which is what keeps an INVITE flood from an allowed peer cheap.
-        cfg.uaConfig.maxCalls = min(self.max_calls, 32)
+        cfg.uaConfig.maxCalls = min(self.max_calls, PJSUA_CALL_LIMIT)
         cfg.uaConfig.userAgent = "voice-agent"
         cfg.logConfig.level = self.log_level
         cfg.logConfig.consoleLevel = self.log_level
