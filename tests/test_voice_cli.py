@@ -35,7 +35,7 @@ def test_synthesized_caller_pays_through_voice_agent_call(tmp_path, cache, capsy
     db = tmp_path / "call.db"
     assert main(["db", "init", "--demo", "--db", str(db), *FAST]) == 0
     t = tmp_path
-    turns = [keys(t / "01.wav", "3"), speech(t / "02.wav", "요금 낼게요", 150),
+    turns = [keys(t / "01.wav", "3"), speech(t / "02.wav", "요금 낼게요", 190),
              keys(t / "03.wav", "300400500#"), keys(t / "04.wav", "8642#"), keys(t / "05.wav", "2"),
              keys(t / "06.wav", "1"), keys(t / "07.wav", "4111111111111111#"),
              keys(t / "08.wav", "1230#"), keys(t / "09.wav", "1"), keys(t / "10.wav", "2"),
@@ -73,10 +73,16 @@ def test_demo_runs_a_korean_call_to_a_payment(tmp_path, cache, capsys):
 @needs_model
 @needs_espeak
 def test_transcribe_speech_with_expected_kind(tmp_path, capsys):
-    wav = speech(tmp_path / "yes.wav", "네", 150)
+    wav = speech(tmp_path / "yes.wav", "네 맞습니다", 175)
     assert main(["transcribe", wav, "--lang", "ko", "--expect", "confirm", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["text"] == "네" and result["value"] == "yes" and result["kind"] == "yes_no"
+    assert result["text"].startswith("네") and result["value"] == "yes" and result["kind"] == "yes_no"
+    # Phone audio: "네" alone at 8 kHz (recognised at 8 kHz, as on the line)
+    pcm, _ = read_wav(espeak("네", "ko", tmp_path / "ne.wav", 150), 8000)
+    phone = write_wav(tmp_path / "ne8k.wav", silence(0.4, 8000) + pcm + silence(1.0, 8000), 8000)
+    assert main(["transcribe", str(phone), "--lang", "ko", "--expect", "yes_no", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["text"] == "네" and result["value"] == "yes" and result["band"] == "accept"
 
 
 @model

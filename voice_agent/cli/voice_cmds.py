@@ -144,14 +144,17 @@ def cmd_say(args, settings: Settings) -> int:
 def cmd_transcribe(args, settings: Settings) -> int:
     from voice_agent.voice import dtmf
     from voice_agent.voice.asr import EXPECT_KIND, Recognizer, load_model
-    from voice_agent.voice.audio import AudioError, read_wav
+    from voice_agent.voice.audio import AudioError, convert, read_wav
     from voice_agent.voice.endpoint import NoInput, find_speech
+    from voice_agent.voice.pipeline import NATIVE_RATES
     from voice_agent.voice.models import ModelError, require_model
     check_lang(settings, args.lang)
     try:
-        pcm, rate = read_wav(args.file, 16000)
+        pcm, rate = read_wav(args.file)
     except AudioError as exc:
         raise CliError(str(exc)) from None
+    if rate not in NATIVE_RATES:             # phone audio stays at 8 kHz, as in a call
+        pcm, rate = convert(pcm, rate, 16000), 16000
     nlu = load_nlu(settings)
     expect = args.expect
     kind = EXPECT_KIND.get(expect or "", expect if expect in set(EXPECT_KIND.values()) else None)
