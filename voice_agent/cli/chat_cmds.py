@@ -28,7 +28,9 @@ def register(sub, common) -> None:
 def parse_line(line: str):
     """One script line as a caller event; raises ValueError for a malformed `dtmf:` line."""
     from voice_agent.dialogue import CallerEvent
-    text = line.rstrip("\r\n")
+    # Input bytes that are not UTF-8 arrive as lone surrogates; storing the turn would then crash
+    # the call (sqlite cannot encode them), so they become U+FFFD here.
+    text = line.encode("utf-8", "surrogatepass").decode("utf-8", "replace").rstrip("\r\n")
     if text.lower().startswith("dtmf:"):
         keys = text[5:].strip().upper().replace(" ", "")
         if not keys or not set(keys) <= DTMF_KEYS:
