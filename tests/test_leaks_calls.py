@@ -17,7 +17,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from test_faults_support import ROOT, voice_agent
+import pytest
+
+from test_faults_support import voice_agent
 
 CARD = "5105105105105100"          # Mastercard test number (Luhn ok); last four may be shown
 BANK_ACCOUNT = "987654321012"
@@ -193,3 +195,16 @@ def test_calls_leave_no_secret_digits_in_any_file(tmp_path):
     # aside): every kind of secret was typed into the calls above.
     found_in_inputs = {hit.split(": ", 1)[1].split(" ")[0] for hit in scan(p.inputs)}
     assert {"card", "bank", "routing", "pin", "wrong", "ssn", "expiry"} <= found_in_inputs
+
+
+@pytest.mark.xfail(strict=True, reason="turns are redacted only at the steps that ask for a "
+                   "secret: a PIN or SSN said out of turn ('my pin is 7395' at the menu) is stored "
+                   "in clear in the turns table (card numbers are masked by the store wherever "
+                   "they appear, PIN and SSN digits are not)")
+def test_secrets_volunteered_out_of_turn_are_not_stored(tmp_path):
+    p = Product(tmp_path)
+    (p.inputs / "accounts.json").write_text(json.dumps(ACCOUNTS), encoding="utf-8")
+    p.run("db", "import", str(p.inputs / "accounts.json"))
+    p.chat([f"my pin is {PIN} and my social is {spoken(SSN_A)}", "dtmf:911000111#",
+            f"pay with card {CARD}"])
+    assert scan(p.dir) == []
