@@ -74,7 +74,9 @@ def machine() -> dict:
         vosk_version = None
     return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
             "vosk": vosk_version, "date": dt.datetime.now(dt.timezone.utc).isoformat(
-                timespec="seconds")}
+                timespec="seconds"),
+            # Other work on the machine skews every figure: the 1-minute load when we started.
+            "loadavg_1min": round(os.getloadavg()[0], 2)}
 
 
 # --- speech ---------------------------------------------------------------------------------
@@ -371,7 +373,8 @@ def table(r: dict) -> str:
     m, rec, lat, cap, mem = r["machine"], r["recognition"], r["latency"], r["capacity"], r["memory"]
     nlu, tts, st = r["nlu"], r["tts"], r["store"]
     rows = [
-        ("machine", f"{m['nproc']} CPU {m['cpu']}, Python {m['python']}, Vosk {m['vosk']}"),
+        ("machine", f"{m['nproc']} CPU {m['cpu']}, Python {m['python']}, Vosk {m['vosk']}, "
+         f"load {m['loadavg_1min']} at start"),
         ("recognition, grammar turns", f"ours / raw Vosk = {rec['grammar']['ratio']}x "
          f"(RTF {rec['grammar']['ours_rtf']} vs {rec['grammar']['raw_rtf']})"),
         ("recognition, open turns", f"ours / raw Vosk = {rec['open']['ratio']}x "
