@@ -343,3 +343,21 @@ def test_speech_during_a_prompt_stops_it(phone, tmp_path):
     assert menu["seconds"] > 8
     assert barge["by"] == "speech"
     assert stopped_after < 3.0        # the prompt stopped long before its end
+
+
+def test_hanging_up_during_the_greeting_is_an_abandoned_call(phone, tmp_path):
+    store = phone["services"].store
+    caller = bs.BaresipCaller(tmp_path / "early", f"sip:agent@127.0.0.1:{phone['port']}",
+                              user="+18035550123").start()
+    try:
+        call = answered_call(phone, caller)
+        Script(phone, call, caller).prompt("language")
+        time.sleep(1.0)
+        caller.hangup()
+        assert caller.wait_closed(10)
+        done, _ = phone["events"].wait(call, lambda e: e.get("event") == "call_done", 30)
+    finally:
+        caller.quit()
+    assert done["outcome"] == "abandoned" and done["by_caller"] and done["turns"] == 1
+    record = [c for c in store.calls(limit=5) if c.get("caller_id") == "+18035550123"]
+    assert record and record[0]["outcome"] == "abandoned" and record[0]["ended_at"]

@@ -191,3 +191,22 @@ def test_invite_flood_from_an_allowed_peer_gets_busy_and_the_stack_survives(serv
     probe = udp_from("127.0.0.1")
     probe.sendto(options(port, "127.0.0.1", probe.getsockname()[1]), ("127.0.0.1", port))
     assert final_codes(probe, 2.0)[:1] == [200]              # still answering
+
+
+@needs_baresip
+def test_one_process_takes_four_calls_and_says_busy_to_the_fifth(server_factory, tmp_path):
+    server, port = server_factory(max_calls=8)
+    assert server.max_calls == 4 and server.requested_max_calls == 8
+    callers = [bs.BaresipCaller(tmp_path / f"c{i}", f"sip:agent@127.0.0.1:{port}").start()
+               for i in range(5)]
+    try:
+        for caller in callers[:4]:
+            caller.dial()
+            assert caller.wait_established(10)
+        callers[4].dial()
+        assert callers[4]._wait_log("486 Busy Here", 10), callers[4].log()[-1000:]
+        assert server.stats.answered == 4 and server.stats.busy == 1
+    finally:
+        for caller in callers:
+            caller.hangup()
+            caller.quit()

@@ -210,7 +210,10 @@ class SipEndpoint:
             ep.codecSetPriority(codec, prio)
 
     def bind_media(self, cfg: "pj.AccountConfig") -> None:
-        """RTP bound to the same address as SIP."""
+        """RTP bound to the same address as SIP, on ports picked at random in 30000-39999 (PJSIP
+        would start at 4000 and log a bind error for every port some other program holds)."""
+        tc = cfg.mediaConfig.transportConfig
+        tc.port, tc.portRange, tc.randomizePort = 30000, 10000, True
         if self.host not in ("0.0.0.0", "::", ""):
             cfg.mediaConfig.transportConfig.boundAddress = self.host
             cfg.mediaConfig.transportConfig.publicAddress = self.host
