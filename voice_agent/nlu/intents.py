@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from voice_agent.nlu.keywords import KeywordEvidence
 from voice_agent.nlu.locale import LocaleData
 from voice_agent.nlu.templates import expand
 from voice_agent.nlu.text import tokens
@@ -29,8 +30,10 @@ from voice_agent.nlu.values import find_phrases
 
 NUMBER = "#"
 DATE = "@"
+NOW = "@0"   # "today", "now": paying now is not scheduling, so it is not the date slot
 SLOT = re.compile(r"\{[a-z_]+\}")
 FUZZY_MIN_LEN = 4
+SLOT_WEIGHT = 2.0   # at most a middling word: about as telling as "payment"
 FUZZY_CUTOFF = 75.0
 
 
@@ -55,6 +58,7 @@ class IntentIndex:
         # Date words (months, weekdays, "tomorrow") stand for one date slot, like numbers do.
         self.date_phrases = [*ld.months, *ld.weekdays, *ld.relative_days]
         self.date_phrases += [(w,) for w in ld.numbers.ordinals]
+        self.now_phrases = {p for p, offset in ld.relative_days.items() if offset == 0}
         self.day_articles = set(ld.date.get("day_articles", []))
         suffixes = [ld.date.get(k) for k in ("day_suffix", "month_suffix") if ld.date.get(k)]
         self.glued_date = None
@@ -83,6 +87,10 @@ class IntentIndex:
             for unit in units:
                 df[unit] += 1
         self.weights = {u: math.log(1 + n / c) for u, c in df.items()}
+        # A slot says a value was given, not which request it was given for.
+        for slot in (DATE, NOW, NUMBER):
+            if slot in self.weights:
+                self.weights[slot] = min(self.weights[slot], SLOT_WEIGHT)
         # What the examples never say: a strong sign of another topic for whole words; for
         # character units (Korean endings vary endlessly) only an average one.
         self.oov_weight = math.log(1 + n) if not self.char_mode else 1.0
@@ -99,6 +107,7 @@ class IntentIndex:
             for unit in units:
                 rows[unit].append(index)
         self.rows = {unit: np.array(indices) for unit, indices in rows.items()}
+        self.keywords = KeywordEvidence(ld.keyphrases, self.char_mode)
 
     # -- text to units --------------------------------------------------------------------------
     @staticmethod
@@ -113,8 +122,9 @@ class IntentIndex:
         """
         words = self.ld.without_fillers(words)
         words = [DATE if w == "zzdatezz" or self._glued_date(w) else w for w in words]
-        for start, end, _ in reversed(find_phrases(words, self.date_phrases, bool(self.ld.particles))):
-            words = words[:start] + [DATE] + words[end:]
+        for start, end, phrase in reversed(
+                find_phrases(words, self.date_phrases, bool(self.ld.particles))):
+            words = words[:start] + [NOW if phrase in self.now_phrases else DATE] + words[end:]
         nw = self.ld.numbers
         split = nw.split(words)
         flags = [nw.is_number_word(w) or w in self.money for w in split]
@@ -215,16 +225,27 @@ class IntentIndex:
                 covered = sum(u_weight[u] * max((sim for v, sim in m.items() if v in vocab),
                                                 default=0.0) for u, m in sims.items())
                 best[intent] = (1 - self.bag) * best[intent] + self.bag * covered / u_total
+        self._weigh_keywords(best, words)
         ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)
         top, top_score = ranked[0]
         second, second_score = ranked[1] if len(ranked) > 1 else (None, 0.0)
         if top_score < self.cutoff:
             return IntentMatch("out_of_scope", round(1.0 - top_score, 3), "none", top, top_score)
         if top == "out_of_scope":
-            return IntentMatch("out_of_scope", top_score, "fuzzy", second, second_score)
+            return IntentMatch("out_of_scope", min(1.0, top_score), "fuzzy", second, second_score)
         if top_score - second_score < self.margin:
-            return IntentMatch(None, top_score, "fuzzy", second, second_score)
-        return IntentMatch(top, top_score, "fuzzy", second, second_score)
+            return IntentMatch(None, min(1.0, top_score), "fuzzy", second, second_score)
+        return IntentMatch(top, min(1.0, top_score), "fuzzy", second, second_score)
+
+    def _weigh_keywords(self, best: dict[str, float], words: list[str]) -> None:
+        """Keyphrase evidence added to the sentence scores (keywords.py); an intent that needs a
+        keyphrase and has none keeps at most a score below the cutoff."""
+        evidence = self.keywords.evidence(words)
+        for intent, weight in evidence.items():
+            best[intent] = best.get(intent, 0.0) + weight
+        for intent in self.ld.require_keyword:
+            if intent in best and intent not in evidence:
+                best[intent] = min(best[intent], self.cutoff * 0.9)
 
     def _similar(self, units: set[str]) -> dict[str, dict[str, float]]:
         """For each caller unit, the known units it may stand for and how alike they are."""

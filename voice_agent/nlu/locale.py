@@ -5,10 +5,11 @@ Everything a language needs is data here; the code never names a word of any lan
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from voice_agent.nlu.keywords import Keyphrase, load_keyphrases
 from voice_agent.nlu.numbers import NumberWords
 from voice_agent.nlu.text import fold, phrase_tokens, remove_phrases
 
@@ -74,6 +75,8 @@ class LocaleData:
     decimal_point: list[tuple[str, ...]]
     date: dict[str, Any]
     slot_cues: dict[str, list[tuple[str, ...]]]
+    keyphrases: list[Keyphrase] = field(default_factory=list)   # keywords.toml
+    require_keyword: frozenset[str] = frozenset()   # intents that win only with a keyphrase
 
     @classmethod
     def load(cls, code: str, base: Path | None = None) -> "LocaleData":
@@ -88,9 +91,18 @@ class LocaleData:
         pieces = frozenset(
             [*money.get("major", []), *money.get("minor", []), *date.get("split_pieces", [])])
         intents: dict[str, list[str]] = {}
+        keyphrases: list[Keyphrase] = []
+        require: set[str] = set()
         for name, table in intents_raw.get("intents", {}).items():
             sentences = table.get("sentences", []) if isinstance(table, dict) else table
             intents[name] = [str(s) for s in sentences]
+        # Keyphrase evidence (keywords.py) lives beside the examples, optional per language.
+        keywords = read_toml(directory / "keywords.toml", required=False)
+        for name, table in keywords.get("keywords", {}).items():
+            if name not in intents:
+                raise LocaleError(f"{directory / 'keywords.toml'}: unknown intent {name!r}")
+            keyphrases += load_keyphrases(name, table)
+        require.update(keywords.get("require_keyword", []))
         return cls(
             code=code, directory=directory, intents=intents,
             numbers=NumberWords.from_toml(numbers_raw, particles, pieces),
@@ -112,6 +124,7 @@ class LocaleData:
             decimal_point=_phrases(money.get("point")),
             date=date,
             slot_cues={k: _phrases(v) for k, v in values.get("slot_cues", {}).items()},
+            keyphrases=keyphrases, require_keyword=frozenset(require),
         )
 
     def without_fillers(self, words: list[str]) -> list[str]:
