@@ -5,6 +5,7 @@ as a lockout needs). Each call lists caller turns (`caller` text with an optiona
 `dtmf` keys, or `silence = true`) and, per turn, what the agent must do next: `expecting`,
 `lang`, `state`, `ended`, substrings the reply must (`hear`) or must not (`not_hear`) contain.
 After the call: `outcome`, and for `account`, `payments` (how many), `status`, `past_due_cents`.
+A turn in Spanish or Korean must hold no English prompt text (test_dialogue_languages).
 Every call is also checked for secrets: what the caller said while a PIN, SSN, card or bank
 number was expected never appears in the stored transcript.
 """
@@ -14,6 +15,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+
+from test_dialogue_languages import check_not_english
 
 from voice_agent.dialogue import EXPECTING, Agent, CallerEvent
 from voice_agent.settings import load_settings
@@ -63,6 +66,7 @@ def run_call(agent: Agent, store: Store, call: dict, where: str) -> None:
         assert reply.expecting in EXPECTING, f"{where}: {reply.expecting!r} is not in the contract"
         check_turn(f"{where} turn {number} ({turn.get('caller') or turn.get('dtmf') or 'silence'})",
                    reply, turn)
+        check_not_english(reply, f"{where} turn {number}")
     if not reply.ended:
         agent.hangup(session)
     if "outcome" in call:

@@ -28,3 +28,12 @@ def test_choice_files_merge_and_clash(tmp_path):
     (tmp_path / "choices_more.toml").write_text('[colour]\nblue = ["blue"]\n', encoding="utf-8")
     with pytest.raises(LocaleError, match=r"\[colour\]"):
         load_choices(tmp_path, "colour")
+
+
+def test_a_stray_table_in_a_prompt_file_is_an_error(tmp_path):
+    # Keys below a [table] header would silently leave the catalog (and be said in English).
+    lang = tmp_path / "xx"
+    lang.mkdir()
+    (lang / "prompts.toml").write_text('a = "one"\n[oops]\nb = "two"\n', encoding="utf-8")
+    with pytest.raises(PromptError, match="'oops'"):
+        load_catalog("xx", tmp_path)

@@ -8,6 +8,7 @@ character at a time. Adding a language is adding its prompts.toml; no code chang
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import tomllib
 from dataclasses import dataclass
@@ -23,6 +24,9 @@ from babel.numbers import format_currency, format_decimal
 from voice_agent.dialogue.events import Reply
 
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
+# Tables a prompts file may hold besides prompt texts (none yet).
+DATA_TABLES: set[str] = set()
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,9 @@ class Prompts:
         if key in catalog:
             return catalog[key]
         if key in self.catalogs.get(self.default, {}):
+            # Better the default language than silence, but it is a gap in the catalog: say so
+            # (tests/test_dialogue_prompts.py keeps every language complete).
+            log.warning("prompt %r is missing in locales/%s/; said in %s", key, lang, self.default)
             return self.catalogs[self.default][key]
         raise PromptError(f"prompt {key!r} is missing in locales/{lang}/prompts.toml")
 
@@ -162,8 +169,13 @@ def load_catalog(lang: str, locales_dir: Path = LOCALES_DIR) -> dict[str, str]:
         with part.open("rb") as fh:
             data = tomllib.load(fh)
         for key, value in data.items():
-            if not isinstance(value, str):
+            if key in DATA_TABLES and isinstance(value, dict):
                 continue
+            if not isinstance(value, str):
+                # A stray [table] header swallows every prompt after it, and those prompts
+                # would then be said in the default language: refuse the file instead.
+                raise PromptError(f"{part}: {key!r} is not a prompt text (a [table] header"
+                                  f" above prompts?)")
             if key in catalog:
                 raise PromptError(f"prompt {key!r} in {part} is already defined in"
                                   f" locales/{lang}/ (another prompts file)")
