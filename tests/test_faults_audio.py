@@ -144,7 +144,7 @@ def peak_rss_mb(*args: str, limit_mb: int = 3000) -> tuple[subprocess.CompletedP
     proc = subprocess.run([sys.executable, "-c", "import json\n" + PEAK_RSS, *args],
                           capture_output=True, text=True, cwd=str(ROOT), preexec_fn=cap,
                           env={"OPENBLAS_NUM_THREADS": "1", "PATH": "/usr/bin:/bin",
-                               "HOME": str(ROOT)}, timeout=600)
+                               "HOME": "/tmp"}, timeout=600)
     last = proc.stderr.strip().splitlines()[-1:] or ["{}"]
     try:
         peak = json.loads(last[0])["peak_mb"]
