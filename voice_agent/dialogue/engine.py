@@ -16,6 +16,7 @@ from voice_agent.dialogue.commands import COMMANDS, GLOBAL_INTENTS, cancel, lang
 from voice_agent.dialogue.events import AgentTurn, CallerEvent, Reply
 from voice_agent.dialogue.flow import Ctx, Input, Step
 from voice_agent.dialogue.flows import Registry, default_registry
+from voice_agent.dialogue.masking import mask_digit_runs
 from voice_agent.dialogue.prompts import Digits, Money, Prompts
 from voice_agent.dialogue.session import Session
 from voice_agent.dialogue.validators import normalize_expiry
@@ -244,6 +245,8 @@ class Agent:
         else:
             text = (event.text or "").strip()
         redact = step.redact and session.unsure is None
+        # The one place caller turns are stored: a number blurted at any step keeps its last four.
+        text = mask_digit_runs(text)
         self.store.add_turn(session.call_id, "caller", text, expecting=step.expecting,
                             confidence=event.confidence, redact=redact)
 

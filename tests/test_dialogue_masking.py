@@ -1,0 +1,65 @@
+"""Caller turns reach the call record with long digit runs masked, at every step: a card number
+blurted at the main menu or in a dispute reason keeps at most its last four digits."""
+from __future__ import annotations
+
+import pytest
+
+from voice_agent.dialogue import Agent, CallerEvent
+from voice_agent.dialogue.masking import mask_digit_runs
+from voice_agent.settings import load_settings
+from voice_agent.store import Store
+
+FAST_HASH = {"password_hash": {"n": 16, "r": 1, "p": 1}}
+CARD = "4111111111111111"
+
+
+@pytest.mark.parametrize("said, stored", [
+    ("my card is 4111 1111 1111 1111 ok", "my card is **** **** **** 1111 ok"),
+    (f"dtmf:{CARD}#", "dtmf:************1111#"),
+    ("4111-1111-1111-1111", "****-****-****-1111"),
+    ("my pin is 1234", "my pin is ****"),           # a run of four: nothing kept
+    ("call me at 803.555.0100", "call me at ***.***.0100"),
+    ("pay 50 dollars on the 12th", "pay 50 dollars on the 12th"),   # short numbers stay
+    ("charged 123 twice", "charged 123 twice"),
+    ("no digits at all", "no digits at all"),
+])
+def test_mask_digit_runs(said, stored):
+    assert mask_digit_runs(said) == stored
+
+
+@pytest.fixture
+def agent(tmp_path):
+    from voice_agent.nlu import Understander
+    settings = load_settings(env={}, cli={"database": str(tmp_path / "m.db"), **FAST_HASH})
+    store = Store.open(settings)
+    store.install_demo()
+    yield Agent(settings, store, Understander(languages=("en",)))
+    store.close()
+
+
+def stored_caller_turns(agent: Agent, session) -> str:
+    record = agent.store.call(session.call_id)
+    return " | ".join(t["text"] for t in record["turns"] if t["speaker"] == "caller")
+
+
+def test_a_card_number_blurted_at_the_menu_keeps_only_its_last_four(agent):
+    session, _ = agent.start(lang="en")
+    agent.step(session, CallerEvent(text=f"pay my bill with card {CARD}"))
+    agent.step(session, CallerEvent(dtmf=f"{CARD}#"))       # keyed where an account is asked
+    agent.hangup(session)
+    stored = stored_caller_turns(agent, session)
+    assert CARD not in stored and "41111111" not in stored
+    assert "card ************1111" in stored and "dtmf:************1111#" in stored
+
+
+def test_a_dispute_reason_keeps_words_and_masks_numbers(agent):
+    session, _ = agent.start(lang="en")
+    for event in (CallerEvent(text="dispute a charge"), CallerEvent(dtmf="100200300#"),
+                  CallerEvent(dtmf="4321#"), CallerEvent(dtmf="1")):
+        turn = agent.step(session, event)
+    assert turn.expecting == "dispute_reason", turn.say
+    agent.step(session, CallerEvent(text=f"they charged my card 4111 1111 1111 1111 twice"))
+    agent.hangup(session)
+    stored = stored_caller_turns(agent, session)
+    assert "they charged my card **** **** **** 1111 twice" in stored
+    assert "4111 1111" not in stored
