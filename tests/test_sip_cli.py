@@ -203,3 +203,22 @@ def test_a_second_server_on_the_same_port_is_refused(serve, tmp_path):
                           f"127.0.0.1:{serve.port}", "--db", str(tmp_path / "y.db"), *CHEAP_HASH],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "in use" in run.stderr, run.stderr
+
+
+def test_stopping_serve_mid_call_closes_the_call_record(serve, tmp_path):
+    caller = bs.BaresipCaller(tmp_path / "mid", f"sip:agent@127.0.0.1:{serve.port}",
+                              user="+18035550100").start()
+    try:
+        caller.dial()
+        assert caller.wait_established(10)
+        serve.wait(lambda e: e.get("event") == "prompt" and e["expecting"] == "language", 30)
+        code, _ = serve.stop()                        # SIGTERM while the greeting plays
+        assert caller.wait_closed(10)                 # the caller got a BYE
+    finally:
+        caller.quit()
+    assert code == 0
+    done = [e for e in serve.events if e.get("event") == "call_done"]
+    assert done and done[0]["outcome"] == "abandoned"
+    calls = subprocess.run([sys.executable, "-m", "voice_agent", "calls", "list", "--db",
+                            str(serve.db), *CHEAP_HASH], capture_output=True, text=True, check=True)
+    assert "abandoned" in calls.stdout, calls.stdout

@@ -148,8 +148,15 @@ sip_listen {host}:{self.port}
         return self._wait_log("Call established", timeout)
 
     def wait_closed(self, timeout: float = 10.0) -> bool:
-        """The call is over: hung up here ("terminate call") or by the agent ("terminated")."""
-        return self._wait_log("terminate", timeout)
+        """The call is over: hung up here ("terminate call") or by the far end ("terminated",
+        "session closed")."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.log()
+            if "terminate" in text or "session closed" in text:
+                return True
+            time.sleep(0.05)
+        return False
 
     def heard(self) -> tuple[bytes, int]:
         """What the caller heard from the agent so far (PCM, rate) from sndfile's decode dump."""
