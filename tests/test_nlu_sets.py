@@ -107,14 +107,9 @@ def test_values(nlu, lang):
     assert not wrong, "\n".join(wrong)
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_holdout_is_reported(nlu, lang):
-    """holdout.toml was written after the data was tuned and is never used to tune it.
-
-    Its accuracy is the honest estimate for unseen phrasings, printed for the record; the floor
-    only catches a collapse (a lexical matcher does not reach the tuned sets' 95% here).
-    """
-    data = load(lang, "holdout.toml")
+def set_report(nlu: Understander, lang: str, name: str) -> tuple[float, float, int, int]:
+    """Intent accuracy and out_of_scope rejection of one labelled file, with its sizes."""
+    data = load(lang, name)
     hits = total = rejected = oos = 0
     for label, utterances in data.items():
         for text in utterances:
@@ -125,6 +120,41 @@ def test_holdout_is_reported(nlu, lang):
             else:
                 total += 1
                 hits += got == label
-    print(f"\n{lang}: hold-out intent accuracy {hits / total:.1%} of {total}, "
-          f"out_of_scope rejection {rejected / oos:.1%} of {oos}")
-    assert hits / total >= 0.55 and rejected / oos >= 0.5
+    return hits / total, rejected / oos, total, oos
+
+
+# Floors a little below what was reached (issue 3 follow-up, measured 2026-11-25), so that a
+# change that loses unseen phrasings fails: (intent accuracy, out_of_scope rejection).
+# holdout.toml, third edition: before the keyphrase work en 94.2/100, es 91.2/90, ko 86.9/90;
+# after it en 98.8/100, es 95.6/90, ko 93.5/90.
+# holdout_v2.toml, second edition: before en 82.5/100, es 77.2/100, ko 71.9/80;
+# after en 86.0/100, es 82.5/100, ko 75.4/80.
+HOLDOUT_FLOORS = {
+    "holdout.toml": {"en": (0.96, 0.90), "es": (0.92, 0.80), "ko": (0.90, 0.80)},
+    "holdout_v2.toml": {"en": (0.82, 0.80), "es": (0.78, 0.80), "ko": (0.70, 0.60)},
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOLDOUT_FLOORS))
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_holdout_accuracy(nlu, lang, name):
+    """holdout*.toml were written before the matcher and data they measure were tuned and are
+    never used to tune them (no line or near copy goes into locales/). Their accuracy is the
+    honest estimate for phrasings nobody wrote down; a regression below the floor fails."""
+    accuracy, rejection, total, oos = set_report(nlu, lang, name)
+    print(f"\n{lang} {name}: intent accuracy {accuracy:.1%} of {total}, "
+          f"out_of_scope rejection {rejection:.1%} of {oos}")
+    floor_accuracy, floor_rejection = HOLDOUT_FLOORS[name][lang]
+    assert accuracy >= floor_accuracy
+    assert rejection >= floor_rejection
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_dev_set(nlu, lang):
+    """dev.toml: phrasings written to develop the keyphrases (seen while tuning, so not a measure
+    of unseen speech, but a check that the tuning holds)."""
+    accuracy, rejection, total, oos = set_report(nlu, lang, "dev.toml")
+    print(f"\n{lang} dev.toml: intent accuracy {accuracy:.1%} of {total}, "
+          f"out_of_scope rejection {rejection:.1%} of {oos}")
+    assert accuracy >= 0.93
+    assert rejection >= 0.90
