@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -82,8 +83,16 @@ class FakeKaldi:
         self.running = False
         text, conf = self.script(self.grammar)
         if getattr(self, "alternatives", 0):
-            return json.dumps({"alternatives": [{"text": text, "confidence": 100.0},
-                                                {"text": "x", "confidence": 90.0}]})
+            # An n-best list like Vosk's: weaker competitors hold the mass the scripted
+            # confidence leaves to them, so the word posteriors come out at that confidence.
+            alts = [{"text": text, "confidence": 100.0}]
+            if conf < 1.0:
+                k = int((1 - conf) / conf) + 1
+                alts += [{"text": f"x{i}", "confidence": 100.0 + math.log((1 - conf) / k / conf)}
+                         for i in range(k)]
+            else:
+                alts.append({"text": "x", "confidence": 90.0})
+            return json.dumps({"alternatives": alts})
         words = [{"word": w, "conf": conf} for w in text.split()]
         return json.dumps({"text": text, "result": words})
 

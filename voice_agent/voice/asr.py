@@ -1,26 +1,40 @@
-"""Speech to text with Vosk: one shared model per process, one recognizer pair per call.
+"""Speech to text with Vosk: one shared model per process, recognizers per call, fed while the
+caller speaks.
 
 Each turn's grammar comes from what the dialogue expects (``nlu.grammar_phrases``). A grammar
 makes short answers far more reliable, but Vosk forces any speech onto grammar words with a high
-word confidence, so a grammar result is checked (value parses, alternatives agree, fuzzy match to
-a listed phrase) and, when it does not hold up, the same audio is decoded again with the open
-vocabulary. Confidence combines those signals into the accept / confirm / reject bands the
-dialogue uses to decide whether to read a value back.
+word confidence, so a grammar result is checked (value parses, n-best agreement, fuzzy match to
+a listed phrase) and, when it does not hold up, the open-vocabulary result is used instead when it
+is better. Confidence combines those signals into the accept / confirm / reject bands the dialogue
+uses to decide whether to read a value back.
+
+Speed (measured in scripts/bench.py): audio is fed to the recognizers as it arrives, so at the end
+of speech only ``FinalResult`` remains. The grammar decode asks for the n-best list at once (word
+confidences come from it, see confidence.py) instead of decoding a second time. The open
+vocabulary is fed in parallel only on turns whose expectation fell back often in this process
+(``SpeechModel.fallback_likely``); elsewhere the utterance is decoded again only when needed.
+An open-vocabulary recognizer over a look-ahead graph (HCLr + Gr) expands its graph lazily and
+keeps it: a fresh one spends ~2 s on its first utterances. They are therefore pooled per process
+and handed from call to call (``FinalResult`` has dropped the last call's audio, features and
+adaptation by then).
 
 Crash guards (see the field notes: these kill the process, not raise): a grammar is only ever
 ``json.dumps`` of a non-empty list, built from words the model knows; it is set after ``Reset()``
 and never while an utterance is being decoded; the grammar recognizer never returns to the open
-vocabulary, a second recognizer without grammar does that job.
+vocabulary, a second recognizer without grammar does that job. A recognizer is used by one call
+(one thread) at a time.
 """
 from __future__ import annotations
 
 import json
-import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Protocol
 
+from voice_agent.voice.confidence import (  # noqa: F401  (re-exported: tests and callers)
+    POSTERIOR_ALTERNATIVES, UNKNOWN_TOKENS, alternative_share, band, combine, from_nbest,
+    fuzzy_match, is_filler)
 from voice_agent.voice.endpoint import is_steady_noise
 
 # Which value kind (nlu KINDS) each `expecting` is parsed as.
@@ -30,7 +44,9 @@ EXPECT_KIND = {
     "phone_number": "digits", "amount": "amount", "date": "date", "card_expiry": "expiry",
     "confirm": "yes_no", "language": "language",
 }
-UNKNOWN_TOKENS = ("[unk]", "<UNK>", "<unk>")
+IDLE_OPEN_RECOGNIZERS = 4      # warm open-vocabulary recognizers kept per rate (~45 MB each)
+FALLBACK_STREAM_SHARE = 0.2    # stream the open vocabulary when this share of turns fell back
+FALLBACK_MEMORY = 0.8          # weight of the past in that share (about the last ten turns)
 
 
 class GrammarSource(Protocol):
@@ -63,13 +79,17 @@ def load_model(path: str | Path) -> "SpeechModel":
 
 
 class SpeechModel:
-    """A loaded Vosk model plus what we need to know about its vocabulary."""
+    """A loaded Vosk model, what we know about its vocabulary, its pool of warm open-vocabulary
+    recognizers and how often each expectation needed the open vocabulary. Thread-safe."""
 
-    def __init__(self, model: Any, path: str = "") -> None:
+    def __init__(self, model: Any, path: str = "", keep_idle: int = IDLE_OPEN_RECOGNIZERS) -> None:
         self.model = model
         self.path = path
+        self.keep_idle = keep_idle
         self._known: dict[str, bool] = {}
         self._lock = threading.Lock()
+        self._idle: dict[int, list[Any]] = {}
+        self._fallbacks: dict[tuple[str, str], float] = {}
         self.unknown = next((t for t in UNKNOWN_TOKENS if self.knows(t)), None)
 
     def knows(self, word: str) -> bool:
@@ -91,6 +111,41 @@ class SpeechModel:
             kept.append(self.unknown)
         return kept
 
+    # -- warm open-vocabulary recognizers, handed from call to call ---------------------------
+    def take_open(self, rate: int) -> Any:
+        """An open-vocabulary recognizer for one call: a warm idle one when there is one."""
+        with self._lock:
+            idle = self._idle.get(rate)
+            if idle:
+                return idle.pop()
+        rec = _vosk_module().KaldiRecognizer(self.model, rate)
+        rec.SetWords(True)
+        return rec
+
+    def give_back(self, rate: int, rec: Any) -> None:
+        """Return a recognizer whose last utterance was finished with ``FinalResult``."""
+        with self._lock:
+            idle = self._idle.setdefault(rate, [])
+            if len(idle) < self.keep_idle:
+                idle.append(rec)
+
+    @property
+    def idle_open(self) -> int:
+        with self._lock:
+            return sum(len(v) for v in self._idle.values())
+
+    # -- which expectations need the open vocabulary ------------------------------------------
+    def fallback_likely(self, lang: str, expecting: str | None) -> bool:
+        """Whether turns expecting this often fell back lately (unknown ones count as likely)."""
+        with self._lock:
+            return self._fallbacks.get((lang, expecting or ""), 1.0) >= FALLBACK_STREAM_SHARE
+
+    def note_fallback(self, lang: str, expecting: str | None, needed: bool) -> None:
+        key = (lang, expecting or "")
+        with self._lock:
+            past = self._fallbacks.get(key, 1.0)
+            self._fallbacks[key] = FALLBACK_MEMORY * past + (1 - FALLBACK_MEMORY) * float(needed)
+
 
 @dataclass(frozen=True)
 class AsrResult:
@@ -110,55 +165,13 @@ class AsrResult:
                 "signals": {k: round(v, 3) for k, v in self.signals.items()}}
 
 
-def is_filler(word: str) -> bool:
-    """Unknown-word and noise tokens ('<UNK>', '[unk]', '[noise]', the Korean model's '[4]')."""
-    return word in UNKNOWN_TOKENS or (word[:1], word[-1:]) in (("[", "]"), ("<", ">"))
-
-
-def band(confidence: float, accept: float, confirm: float) -> str:
-    if confidence >= accept:
-        return "accept"
-    return "confirm" if confidence >= confirm else "reject"
-
-
-def alternative_share(scores: list[float]) -> float:
-    """Share of the best alternative among the n-best (softmax of the total scores)."""
-    if not scores:
-        return 1.0
-    top = max(scores)
-    return 1.0 / sum(math.exp(s - top) for s in scores)
-
-
-def combine(word_confs: list[float], unknown_hits: int, alt_share: float | None,
-            fuzzy: float | None) -> float:
-    """One confidence from the signals: a weighted geometric mean of word confidence, n-best
-    share and fuzzy match (the absent ones drop out), scaled by the share of known words."""
-    if not word_confs:
-        return 0.0
-    parts = [(sum(word_confs) / len(word_confs), 0.5)]
-    if alt_share is not None:
-        parts.append((alt_share, 0.25))
-    if fuzzy is not None:
-        parts.append((fuzzy, 0.25))
-    total = sum(w for _, w in parts)
-    score = math.exp(sum(w * math.log(max(v, 1e-6)) for v, w in parts) / total)
-    known_share = 1.0 - unknown_hits / (len(word_confs) + unknown_hits)
-    return max(0.0, min(1.0, score * known_share))
-
-
-def fuzzy_match(text: str, phrases: list[str]) -> float | None:
-    """How close ``text`` is to the nearest expected phrase, 0..1 (None with nothing to match)."""
-    if not phrases:
-        return None
-    if not text:
-        return 0.0
-    from rapidfuzz import fuzz, process
-    best = process.extractOne(text, phrases, scorer=fuzz.ratio)
-    return best[1] / 100.0 if best else 0.0
-
-
 class Recognizer:
-    """Recognition for one call. Not thread-safe (neither is a Vosk recognizer): one per call."""
+    """Recognition for one call. Not thread-safe (neither is a Vosk recognizer): one per call.
+
+    ``start()``, ``feed(pcm)`` as the audio arrives, ``finish()`` at the end of speech; or
+    ``recognize(pcm)`` for a whole utterance. ``close()`` hands the open-vocabulary recognizer
+    back to the model's pool when the call ends.
+    """
 
     def __init__(self, model: SpeechModel, rate: int, lang: str,
                  nlu: GrammarSource | None = None, accept: float = 0.85, confirm: float = 0.5,
@@ -172,7 +185,10 @@ class Recognizer:
         self._open_rec = None
         self._applied: list[str] | None = None
         self._buffer: list[bytes] = []
+        self._streams: list[Any] = []         # recognizers fed during this utterance
+        self._unfinished: list[Any] = []      # fed but not finalized: FinalResult before reuse
         self._in_utterance = False
+        self.streamed_open = False            # the open vocabulary was fed live this utterance
 
     @classmethod
     def from_settings(cls, model: SpeechModel, settings, rate: int, lang: str,
@@ -206,6 +222,8 @@ class Recognizer:
         if self._grammar_rec is None:
             self._grammar_rec = self._vosk().KaldiRecognizer(self.model.model, self.rate, grammar)
             self._grammar_rec.SetWords(True)
+            # The n-best list on the one decode: share and word posteriors (confidence.py).
+            self._grammar_rec.SetMaxAlternatives(max(self.n_alternatives, POSTERIOR_ALTERNATIVES))
         elif self._applied != self.grammar_words:
             self._grammar_rec.Reset()
             self._grammar_rec.SetGrammar(grammar)
@@ -214,15 +232,28 @@ class Recognizer:
 
     def _open_recognizer(self):
         if self._open_rec is None:
-            self._open_rec = self._vosk().KaldiRecognizer(self.model.model, self.rate)
-            self._open_rec.SetWords(True)
+            self._open_rec = self.model.take_open(self.rate)
         return self._open_rec
+
+    def _tidy(self) -> None:
+        """Finalize recognizers fed for nothing, so none carries audio into a later utterance."""
+        for rec in self._unfinished:
+            rec.FinalResult()
+        self._unfinished = []
 
     # -- one utterance ---------------------------------------------------------------------
     def start(self) -> None:
+        self._tidy()
         self._buffer = []
-        self._active = self._grammar_recognizer() if self.grammar_words else self._open_recognizer()
-        self._active.Reset()
+        if self.grammar_words:
+            self._streams = [self._grammar_recognizer()]
+            if self.model.fallback_likely(self.lang, self.expecting):
+                self._streams.append(self._open_recognizer())
+        else:
+            self._streams = [self._open_recognizer()]
+        for rec in self._streams:
+            rec.Reset()
+        self.streamed_open = self._open_rec is not None and self._open_rec in self._streams
         self._in_utterance = True
 
     def feed(self, pcm: bytes) -> None:
@@ -231,31 +262,56 @@ class Recognizer:
         pcm = bytes(pcm[: len(pcm) - len(pcm) % 2])
         if pcm:
             self._buffer.append(pcm)
-            self._active.AcceptWaveform(pcm)
+            for rec in self._streams:
+                rec.AcceptWaveform(pcm)
 
     def finish(self) -> AsrResult:
-        """Decode what was fed since ``start`` and judge it."""
+        """Finish the utterance fed since ``start`` and judge it."""
         if not self._in_utterance:
             self.start()
-        final = json.loads(self._active.FinalResult())
         self._in_utterance = False
+        first_rec, *others = self._streams
+        data = json.loads(first_rec.FinalResult())
+        self._unfinished = others
         audio = b"".join(self._buffer)
         if is_steady_noise(audio, self.rate):
             return AsrResult("", 0.0, "reject", signals={"noise": 1.0})
-        if self._active is self._grammar_rec:
-            alts = self._alternatives(self._grammar_rec, audio)
-            first = self._judge(final, alts, grammar=True)
-            if first.band != "accept" or (self.kind and first.value is None):
-                second = self._judge(self._decode(self._open_recognizer(), audio), None, grammar=False)
-                if self._better(second, first):
-                    return second
+        if first_rec is not self._grammar_rec:
+            return self._judge(data, None, grammar=False)
+        final, alts = from_nbest(data)
+        first = self._judge(final, alts[: self.n_alternatives], grammar=True)
+        needed = first.band != "accept" or bool(self.kind and first.value is None)
+        self.model.note_fallback(self.lang, self.expecting, needed)
+        if not needed:
             return first
-        return self._judge(final, None, grammar=False)
+        if self._open_rec in others:
+            self._unfinished.remove(self._open_rec)
+            open_final = json.loads(self._open_rec.FinalResult())
+        else:
+            open_final = self._decode(self._open_recognizer(), audio)
+        second = self._judge(open_final, None, grammar=False)
+        return second if self._better(second, first) else first
 
     def recognize(self, pcm: bytes) -> AsrResult:
         self.start()
         self.feed(pcm)
         return self.finish()
+
+    def cancel(self) -> None:
+        """Drop the utterance being fed (keys ended the turn): it is never judged, and the
+        recognizers are finalized before their next use."""
+        if self._in_utterance:
+            self._unfinished = list(self._streams)
+            self._in_utterance = False
+
+    def close(self) -> None:
+        """The call is over: the open-vocabulary recognizer goes back to the model's pool."""
+        self.cancel()
+        self._tidy()
+        if self._open_rec is not None:
+            self.model.give_back(self.rate, self._open_rec)
+            self._open_rec = None
+        self._grammar_rec, self._applied, self._streams = None, None, []
 
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod
@@ -264,21 +320,6 @@ class Recognizer:
         if audio:
             rec.AcceptWaveform(audio)
         return json.loads(rec.FinalResult())
-
-    def _alternatives(self, rec, audio: bytes) -> list[tuple[str, float]]:
-        """The n-best list (text, total score) from a second, cheap grammar decode."""
-        if not audio or self.n_alternatives < 2:
-            return []
-        rec.Reset()
-        rec.SetMaxAlternatives(self.n_alternatives)
-        try:
-            rec.AcceptWaveform(audio)
-            data = json.loads(rec.FinalResult())
-        finally:
-            rec.Reset()
-            rec.SetMaxAlternatives(0)
-        return [(a.get("text", ""), float(a.get("confidence", 0.0)))
-                for a in data.get("alternatives", [])]
 
     def _judge(self, final: dict, alts: list[tuple[str, float]] | None, grammar: bool) -> AsrResult:
         words = final.get("result") or []

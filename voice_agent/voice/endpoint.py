@@ -4,12 +4,18 @@ webrtcvad marks 30 ms frames as voiced or not. Speech starts when most of the re
 voiced (a click is not speech), ends after ``end_silence_ms`` of unvoiced frames, and is cut at
 ``max_utterance_s``. No speech within ``no_input_timeout_s`` is the dialogue's no-input event.
 A little audio before the start is kept so the recognizer hears the first syllable whole.
+
+``on_speech`` receives the utterance's audio as it is found, so a recognizer can decode while the
+caller is still speaking. Silence after the speech is handed on only up to ``feed_tail_ms``: the
+recognizer needs a little to settle the last word, and decoding the rest of the end-of-speech wait
+would only cost time. On live audio the wait itself can depend on the expected answer
+(``end_silence_for``): a yes/no is over sooner than a card number.
 """
 from __future__ import annotations
 
 import collections
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 FRAME_MS = 30
 VAD_RATES = (8000, 16000, 32000, 48000)
@@ -44,12 +50,16 @@ class Endpointer:
     start_frames: int = 5          # look-back window for the speech start...
     start_voiced: int = 3          # ...of which this many must be voiced
     lead_in_ms: int = 300
+    feed_tail_ms: int = 300        # silence after speech handed to ``on_speech``
+    on_speech: Callable[[bytes], None] | None = None
     _pending: bytes = b""
     _frames_seen: int = 0
     _recent: collections.deque = field(default_factory=collections.deque)
     _speech: list[bytes] | None = None
     _speech_start: int = 0
     _silent_run: int = 0
+    _held: list[bytes] = field(default_factory=list)     # silence not handed on (yet)
+    _out: list[bytes] = field(default_factory=list)      # speech for ``on_speech``, this feed
 
     def __post_init__(self) -> None:
         if self.rate not in VAD_RATES:
@@ -60,9 +70,11 @@ class Endpointer:
         self._recent = collections.deque(maxlen=max(self.start_frames, self.lead_in_ms // FRAME_MS))
 
     @classmethod
-    def from_settings(cls, audio: Mapping[str, Any], rate: int = 16000, **kw: Any) -> "Endpointer":
+    def from_settings(cls, audio: Mapping[str, Any], rate: int = 16000,
+                      expecting: str | None = None, **kw: Any) -> "Endpointer":
+        """From the ``audio`` settings; with ``expecting``, the end-of-speech wait for that answer."""
         return cls(rate=rate, no_input_timeout_s=float(audio["no_input_timeout_s"]),
-                   end_silence_ms=int(audio["end_silence_ms"]),
+                   end_silence_ms=end_silence_for(audio, expecting),
                    max_utterance_s=float(audio["max_utterance_s"]), **kw)
 
     @property
@@ -77,6 +89,7 @@ class Endpointer:
         """Start a new turn (the no-input clock starts again)."""
         self._pending, self._frames_seen, self._speech, self._silent_run = b"", 0, None, 0
         self._recent.clear()
+        self._held, self._out = [], []
         # webrtcvad keeps a hangover state: a fresh one so the last turn's sound cannot linger.
         import webrtcvad
         self._vad = webrtcvad.Vad(self.aggressiveness)
@@ -86,7 +99,26 @@ class Endpointer:
         start = self._speech_start * FRAME_MS / 1000
         end = self._frames_seen * FRAME_MS / 1000
         self._speech = None
+        self._held = []
+        self._flush()
         return Utterance(pcm, self.rate, start, end)
+
+    def _hand_on(self, frame: bytes, voiced: bool) -> None:
+        """Queue a speech frame for ``on_speech``; long trailing silence is held back."""
+        if self.on_speech is None:
+            return
+        if voiced:
+            self._out.extend(self._held)
+            self._held = []
+        if voiced or self._silent_run * FRAME_MS <= self.feed_tail_ms:
+            self._out.append(frame)
+        else:
+            self._held.append(frame)
+
+    def _flush(self) -> None:
+        if self._out and self.on_speech is not None:
+            out, self._out = b"".join(self._out), []
+            self.on_speech(out)
 
     def feed(self, pcm: bytes) -> Utterance | NoInput | None:
         data = self._pending + pcm
@@ -103,16 +135,20 @@ class Endpointer:
                     self._speech = [f for f, _ in self._recent]      # lead-in included
                     self._speech_start = self._frames_seen - len(self._recent)
                     self._silent_run = 0
+                    if self.on_speech is not None:
+                        self._out.extend(self._speech)
                     self._recent.clear()
                 elif self.elapsed_s >= self.no_input_timeout_s:
                     return NoInput(self.elapsed_s)
                 continue
             self._speech.append(frame)
             self._silent_run = 0 if voiced else self._silent_run + 1
+            self._hand_on(frame, voiced)
             if self._silent_run * FRAME_MS >= self.end_silence_ms:
                 return self._utterance()
             if len(self._speech) * FRAME_MS / 1000 >= self.max_utterance_s:
                 return self._utterance()
+        self._flush()
         return None
 
     def finish(self) -> Utterance | NoInput:
@@ -122,13 +158,22 @@ class Endpointer:
         return NoInput(self.elapsed_s)
 
 
-def find_speech(pcm: bytes, rate: int, audio: Mapping[str, Any]) -> Utterance | NoInput:
+def end_silence_for(audio: Mapping[str, Any], expecting: str | None) -> int:
+    """The end-of-speech wait (ms) for an answer of this kind (settings audio.short_answers)."""
+    if expecting and expecting in (audio.get("short_answers") or ()):
+        return int(audio.get("end_silence_short_ms", audio["end_silence_ms"]))
+    return int(audio["end_silence_ms"])
+
+
+def find_speech(pcm: bytes, rate: int, audio: Mapping[str, Any],
+                on_speech: Callable[[bytes], None] | None = None) -> Utterance | NoInput:
     """The first utterance in a recording, or NoInput (the recording is one caller turn).
 
     A recording has no clock to wait on, so the whole file is searched whatever its length; the
-    no-input timeout applies to live audio only.
+    no-input timeout applies to live audio only. With ``on_speech`` the utterance's audio is
+    handed on as it is found (up to ``feed_tail_ms`` of the silence after it).
     """
-    ep = Endpointer.from_settings(audio, rate=rate)
+    ep = Endpointer.from_settings(audio, rate=rate, on_speech=on_speech)
     ep.no_input_timeout_s = float("inf")
     result = ep.feed(pcm)
     return result if result is not None else ep.finish()
