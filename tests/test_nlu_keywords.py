@@ -81,3 +81,10 @@ def test_a_keyword_for_an_unknown_intent_is_a_clear_error(nlu, tmp_path):
     (tmp_path / "en" / "keywords.toml").write_text('[keywords.pay_bil]\n"pay" = 0.2\n')
     with pytest.raises(LocaleError, match="keywords.toml: unknown intent 'pay_bil'"):
         Understander(languages=("en",), locales_dir=tmp_path)
+
+
+def test_the_intent_grammar_lets_the_recogniser_say_the_keyphrases(nlu):
+    assert {"venmo", "overcharged", "not mine"} <= set(nlu.grammar_phrases("en", "intent"))
+    assert {"rápido", "no es mío"} <= set(nlu.grammar_phrases("es", "intent"))
+    assert not any("*" in p for p in nlu.grammar_phrases("es", "intent"))
+    assert "overcharged" not in nlu.grammar_phrases("en", "pin")

@@ -99,6 +99,9 @@ def grammar_phrases(ld: LocaleData, expect: str | None, language_names: list[str
             kind = SLOT_KINDS.get(slot) or kind_for(slot)
             if kind:
                 phrases += kind_phrases(ld, kind, language_names)
+        # keyphrases name intents in words the examples may lack ("overcharged", "venmo");
+        # a "word*" prefix is no word to recognise
+        phrases += [k.text for k in ld.keyphrases if "*" not in k.text]
     elif expect == "payment_method":
         phrases = [p for key, names in (choices or {}).items() for p in (names or [key])]
         if not phrases:

@@ -37,6 +37,7 @@ class Keyphrase:
     intent: str
     words: tuple[str, ...]
     weight: float
+    text: str = ""       # as written (accents kept), for the recogniser's grammar
 
 
 def load_keyphrases(intent: str, table: object) -> list[Keyphrase]:
@@ -49,7 +50,7 @@ def load_keyphrases(intent: str, table: object) -> list[Keyphrase]:
         words = phrase_tokens(str(phrase).replace("*", "zzstarzz"))
         words = tuple(w.replace("zzstarzz", "*") for w in words)
         if words:
-            out.append(Keyphrase(intent, words, float(weight)))
+            out.append(Keyphrase(intent, words, float(weight), " ".join(str(phrase).split())))
     return out
 
 
