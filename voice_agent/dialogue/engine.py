@@ -16,6 +16,7 @@ from voice_agent.dialogue.commands import COMMANDS, GLOBAL_INTENTS, cancel, lang
 from voice_agent.dialogue.events import AgentTurn, CallerEvent, Reply
 from voice_agent.dialogue.flow import Ctx, Input, Step
 from voice_agent.dialogue.flows import Registry, default_registry
+from voice_agent.dialogue.keypad import CANCEL_KEY, END_KEY
 from voice_agent.dialogue.masking import mask_digit_runs
 from voice_agent.dialogue.prompts import Digits, Money, Prompts
 from voice_agent.dialogue.session import Session
@@ -147,10 +148,10 @@ class Agent:
             return
         dtmf = None
         if event.dtmf is not None and event.dtmf.strip():
-            if "*" in event.dtmf:  # keypad rule: "*" cancels
+            if CANCEL_KEY in event.dtmf:  # keypad rule: "*" cancels (dialogue/keypad.py)
                 cancel(self, ctx)
                 return
-            dtmf = event.dtmf.replace("#", "").replace(" ", "")
+            dtmf = event.dtmf.replace(END_KEY, "").replace(" ", "")
             if not dtmf:
                 ctx.miss("no_match")
                 return

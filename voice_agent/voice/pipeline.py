@@ -8,6 +8,8 @@ the kiosk, the demo, the phone line) differ only in where audio comes from and g
 
 A turn with keypad tones becomes keypad input (digits with ``#``/``*`` as the caller pressed
 them); otherwise its first utterance is recognised; no speech at all is the no-input event.
+Speech is decoded while it is spoken (``LiveRecognition``, fed by the endpointer), so the end of
+speech leaves only the recognizer's final step before the dialogue answers.
 What the caller says or keys while the dialogue expects a secret never reaches a caption or a
 transcript in clear (see ``redact``).
 """
@@ -18,10 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from voice_agent.dialogue.keypad import entry_complete
 from voice_agent.voice import dtmf
 from voice_agent.voice.asr import AsrResult, Recognizer, load_model
 from voice_agent.voice.audio import convert, silence
-from voice_agent.voice.endpoint import Endpointer, NoInput, Utterance, find_speech
+from voice_agent.voice.endpoint import (Endpointer, NoInput, Utterance, end_silence_for,
+                                         find_speech)
 from voice_agent.voice.models import find_model
 from voice_agent.voice.segments import spoken_segments
 from voice_agent.voice.tts import Synthesizer
@@ -31,8 +35,6 @@ NATIVE_RATES = (8000, 16000)       # recognised as they come; anything else is r
 # Entries never shown in clear; the card and bank numbers keep their last four on displays.
 SECRET = {"pin", "ssn_last4", "card_number", "bank_account_number", "card_expiry"}
 LAST_FOUR = {"card_number", "bank_account_number"}
-# Menus answered with one key: the key ends the turn (no "#" needed), as on the phone line.
-ONE_KEY = {"language", "intent", "payment_method", "confirm"}
 
 
 def redact(text: str | None, expecting: str | None) -> str | None:
@@ -120,6 +122,7 @@ class VoiceCall:
         self.start_lang, self.today, self.caller_id, self.channel = lang, today, caller_id, channel
         self._make_recognizer = recognizer_factory or self._default_recognizer
         self._recognizers: dict[tuple[str, int], Recognizer | None] = {}
+        self._live: LiveRecognition | None = None
         self.session = None
         self.turn = None
         self.exchanges: list[Exchange] = []
@@ -136,6 +139,35 @@ class VoiceCall:
         if (lang, rate) not in self._recognizers:
             self._recognizers[(lang, rate)] = self._make_recognizer(lang, rate)
         return self._recognizers[(lang, rate)]
+
+    def turn_recognizer(self, rate: int) -> tuple[str, Recognizer | None]:
+        """The language and recognizer for the caller's next utterance."""
+        lang, expecting = self.turn.lang, self.turn.expecting
+        rec = self.recognizer(lang, rate)
+        if rec is None and expecting == "language":
+            # The menu is in every language: a caller may answer it in any one we have a model for.
+            lang = next((code for code in self.settings.languages
+                         if self.recognizer(code, rate) is not None), lang)
+            rec = self.recognizer(lang, rate)
+        return lang, rec
+
+    def listen(self, rate: int) -> "LiveRecognition":
+        """Recognition of the next utterance while it is spoken (replaces an abandoned one)."""
+        if self._live is not None:
+            self._live.cancel()
+        self._live = LiveRecognition(self, rate)
+        return self._live
+
+    def close_recognizers(self) -> None:
+        """Hand the call's recognizers back (warm ones go to the next call)."""
+        if self._live is not None:
+            self._live.cancel()
+            self._live = None
+        for rec in self._recognizers.values():
+            close = getattr(rec, "close", None)
+            if close is not None:
+                close()
+        self._recognizers.clear()
 
     # -- the call ------------------------------------------------------------------------------
     def start(self) -> Exchange:
@@ -159,24 +191,31 @@ class VoiceCall:
         keys = dtmf.detect(pcm, native)
         if keys:
             return Heard(dtmf=keys)
-        found = find_speech(pcm, native, self.settings["audio"])
+        live = self.listen(native)
+        found = find_speech(pcm, native, self.settings["audio"], on_speech=live.feed)
         if isinstance(found, NoInput):
+            live.cancel()
             return Heard(no_input=True)
         return self.hear_utterance(found)
 
     def hear_utterance(self, utterance: Utterance) -> Heard:
-        lang, expecting = self.turn.lang, self.turn.expecting
-        rec = self.recognizer(lang, utterance.rate)
-        if rec is None and expecting == "language":
-            # The menu is in every language: a caller may answer it in any one we have a model for.
-            lang = next((code for code in self.settings.languages
-                         if self.recognizer(code, utterance.rate) is not None), lang)
-            rec = self.recognizer(lang, utterance.rate)
-        if rec is None:
+        """What an utterance said: finished from the live recognition that was fed its audio, or
+        decoded whole when there was none (a front end without streaming)."""
+        live, self._live = self._live, None
+        if live is not None and live.rate == utterance.rate and live.started:
+            lang, rec = live.lang, live.rec
+            result = live.result()
+        else:
+            if live is not None:
+                live.cancel()
+            lang, rec = self.turn_recognizer(utterance.rate)
+            result = None
+            if rec is not None:
+                rec.expect(self.turn.expecting, lang)
+                result = rec.recognize(utterance.pcm)
+        if rec is None or result is None:
             return Heard(no_input=True, note=f"no speech model for {lang}",
                          speech_end_s=utterance.end_s)
-        rec.expect(expecting, lang)
-        result = rec.recognize(utterance.pcm)
         if not result.text:
             return Heard(no_input=True, asr=result, speech_end_s=utterance.end_s,
                          note="nothing recognised")
@@ -187,6 +226,9 @@ class VoiceCall:
         if self.ended:
             raise RuntimeError("the call has ended")
         started = started or time.perf_counter()
+        if self._live is not None:                # speech began, then keys ended the turn
+            self._live.cancel()
+            self._live = None
         before = self.turn.expecting
         self.turn = self.agent.step(self.session, heard.event())
         return self._reply(heard, before, started)
@@ -196,6 +238,7 @@ class VoiceCall:
         return self.respond(self.hear_recording(pcm, rate), started)
 
     def hang_up(self) -> None:
+        self.close_recognizers()
         if self.session is not None and not self.ended:
             self.agent.hangup(self.session)
             self.hung_up = True
@@ -208,6 +251,8 @@ class VoiceCall:
         ex = Exchange(len(self.exchanges), heard, before, turn, pcm, rate,
                       reply_latency_s=time.perf_counter() - started)
         self.exchanges.append(ex)
+        if turn.ended:
+            self.close_recognizers()
         return ex
 
 
@@ -223,19 +268,69 @@ class VoiceCall:
         return pause.join(convert(pcm, r, rate) for pcm, r in rendered), rate
 
 
+class LiveRecognition:
+    """One utterance decoded while it is spoken: the endpointer hands its audio to ``feed`` as it
+    arrives. The recognizer and grammar are chosen at the first audio (between utterances, as
+    Vosk requires); ``VoiceCall.hear_utterance`` then only has to finish it."""
+
+    def __init__(self, call: VoiceCall, rate: int) -> None:
+        self.call, self.rate = call, rate
+        self.started = False
+        self.lang: str | None = None
+        self.rec: Recognizer | None = None
+        self._held: list[bytes] | None = None     # audio for a recognizer that cannot stream
+
+    def feed(self, pcm: bytes) -> None:
+        if not self.started:
+            self.started = True
+            self.lang, self.rec = self.call.turn_recognizer(self.rate)
+            if self.rec is not None:
+                self.rec.expect(self.call.turn.expecting, self.lang)
+                if hasattr(self.rec, "feed"):
+                    self.rec.start()
+                else:
+                    self._held = []
+        if self._held is not None:
+            self._held.append(pcm)
+        elif self.rec is not None:
+            self.rec.feed(pcm)
+
+    def result(self) -> AsrResult | None:
+        """The recognised utterance (None without a speech model)."""
+        if self.rec is None:
+            return None
+        if self._held is not None:
+            return self.rec.recognize(b"".join(self._held))
+        return self.rec.finish()
+
+    def cancel(self) -> None:
+        """The utterance will not be used (keys ended the turn, the call ended)."""
+        cancel = getattr(self.rec, "cancel", None)
+        if self.started and cancel is not None:
+            cancel()
+        self.rec = None
+
+
 class TurnListener:
     """Live audio (kiosk microphone, phone line) to one caller turn.
 
-    Keys end a turn at ``#`` or ``*``, or after ``key_timeout_s`` without another key; speech
+    Keys end a turn by the dialogue's keypad rules (``dialogue.keypad.entry_complete``: one key
+    for menus and yes/no, else ``#``, ``*`` or ``key_timeout_s`` without another key); speech
     ends at the endpointer's end of speech; nothing at all ends at the no-input timeout.
     """
 
-    def __init__(self, settings, rate: int = RATE, key_timeout_s: float = 3.0) -> None:
+    def __init__(self, settings, rate: int = RATE, key_timeout_s: float = 3.0,
+                 call: VoiceCall | None = None) -> None:
         self.rate = rate
-        self.endpointer = Endpointer.from_settings(settings["audio"], rate=rate)
+        self.audio = settings["audio"]
+        self.endpointer = Endpointer.from_settings(self.audio, rate=rate)
         self.detector = dtmf.DtmfDetector(rate)
         self.key_timeout_s = key_timeout_s
         self.expecting: str | None = None     # set by the front end before each turn
+        # With a call, speech is recognised as it arrives (call.hear_utterance finishes it).
+        self.call = call
+        if call is not None:
+            self.endpointer.on_speech = self._speech
         self.reset()
 
     def reset(self) -> None:
@@ -243,6 +338,12 @@ class TurnListener:
         self.endpointer.reset()
         self.keys = ""
         self._since_key_s = 0.0
+        self._live: LiveRecognition | None = None
+
+    def _speech(self, pcm: bytes) -> None:
+        if self._live is None:
+            self._live = self.call.listen(self.rate)
+        self._live.feed(pcm)
 
     def feed(self, pcm: bytes) -> Heard | Utterance | None:
         """Heard (keys or no input) or an Utterance to recognise, once the turn is over."""
@@ -250,14 +351,17 @@ class TurnListener:
         if keys:
             self.keys += keys
             self._since_key_s = 0.0
-            if self.keys[-1] in "#*" or self.expecting in ONE_KEY:
+            if entry_complete(self.expecting, self.keys):
                 return self._keys_done()
         elif self.keys:
             self._since_key_s += len(pcm) / 2 / self.rate
-            if self._since_key_s >= self.key_timeout_s:
+            if entry_complete(self.expecting, self.keys, self._since_key_s, self.key_timeout_s):
                 return self._keys_done()
         if self.keys or self.detector.tone_on:
             return None                       # tones are not speech: keep the VAD out of it
+        expecting = self.expecting or (self.call.turn.expecting if self.call and self.call.turn
+                                       else None)
+        self.endpointer.end_silence_ms = end_silence_for(self.audio, expecting)
         found = self.endpointer.feed(pcm)
         if isinstance(found, NoInput):
             self.reset()
