@@ -73,6 +73,11 @@ class Flow:
     def begin(self, ctx: "Ctx") -> None:
         raise NotImplementedError
 
+    def step_params(self, ctx: "Ctx", step: str) -> dict[str, Any]:
+        """Parameters every prompt of `step` gets (its question, help and keypad offer),
+        wherever it is asked from; a flow overrides this for prompts built from data."""
+        return {}
+
     def handle(self, ctx: "Ctx", step: str, inp: Input) -> None:
         handler = getattr(self, f"on_{step}", None)
         if handler is None:
@@ -130,6 +135,9 @@ class Ctx:
         if state != self.session.state:
             self.session.misses = 0
         self.session.state = state
+        flow = self.agent.registry.flows.get(self.session.flow)
+        given = dict(params)
+        params = {**(flow.step_params(self, self.session.step) if flow else {}), **given}
         self.session.ask_params = dict(params)
         self.replies.append(Reply(self.agent.step_of(state).prompt, dict(params)))
 

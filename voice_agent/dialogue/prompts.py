@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import string
 import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -141,10 +142,14 @@ class Prompts:
         return str(value)
 
     def render_one(self, lang: str, reply: Reply) -> str:
+        template = self.text(lang, reply.key)
         params = {"company": self.settings.company_name,
                   "official_phone": self.settings["official_phone"]}
-        params.update({k: self.format_value(lang, v) for k, v in reply.params.items()})
-        text = self.text(lang, reply.key).format(**params)
+        # Only what the template says is formatted (a step's parameters serve several prompts).
+        used = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+        params.update({k: self.format_value(lang, v) for k, v in reply.params.items()
+                       if k in used})
+        text = template.format(**params)
         # A value ending in a period ("8:14 a.m.") at the end of a sentence must not double it.
         text = re.sub(r"(?<!\.)\.\.(?!\.)", ".", text)
         return " ".join(part for part in text.split(" ") if part)

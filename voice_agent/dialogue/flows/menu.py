@@ -5,9 +5,13 @@ are kept in the session's slots so the flows do not ask for them again.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
+from voice_agent.dialogue.prompts import Prompt, PromptError
+
+log = logging.getLogger(__name__)
 
 GOODBYE_KEY = "9"
 # Intents with no flow of their own that the menu answers itself.
@@ -25,6 +29,9 @@ class MenuFlow(Flow):
 
     def begin(self, ctx: Ctx) -> None:
         ctx.ask("menu.intent")
+
+    def step_params(self, ctx: Ctx, step: str) -> dict[str, Any]:
+        return {"keys": keypad_options(ctx)}
 
     def on_intent(self, ctx: Ctx, inp: Input) -> None:
         registry = ctx.agent.registry
@@ -48,6 +55,25 @@ class MenuFlow(Flow):
             ctx.miss("no_match")
 
     on_more = on_intent
+
+
+def keypad_options(ctx: Ctx) -> tuple[Prompt, ...]:
+    """The main menu's keys as the keypad offer reads them ("1 for your balance, 2 to make a
+    payment, ..."), from the flows registered with a `menu_key` (each says what it is for in
+    `menu_key_<flow>`), in key order with 0 (a person) last; 9 (goodbye) closes the prompt.
+    A keyed flow without that prompt still answers its key but is not announced (logged)."""
+    keyed = sorted(ctx.agent.registry.by_key.items(), key=lambda item: (item[0] == "0", item[0]))
+    options = []
+    for key, flow in keyed:
+        prompt = f"menu_key_{flow.name}"
+        try:
+            ctx.agent.prompts.text(ctx.lang, prompt)
+        except PromptError:
+            log.warning("main-menu key %s (%s) has no prompt %r; not announced",
+                        key, flow.name, prompt)
+            continue
+        options.append(Prompt(prompt, {"digit": key}))
+    return tuple(options)
 
 
 def remember_values(ctx: Ctx, understanding: Any) -> None:

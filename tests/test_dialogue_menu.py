@@ -1,0 +1,84 @@
+"""The main menu's keypad offer names every key the menu answers, built from the flows'
+`menu_key` (1 balance ... 8 payment options, 0 a person) in every language, and each key it
+names starts its flow; amounts and dates said with a request are kept for the flow."""
+from __future__ import annotations
+
+import pytest
+
+from voice_agent.dialogue import Agent, CallerEvent
+from voice_agent.dialogue.flows import default_registry
+from voice_agent.dialogue.prompts import Prompts, load_catalog
+from voice_agent.settings import load_settings
+from voice_agent.store import Store
+
+FAST_HASH = {"password_hash": {"n": 16, "r": 1, "p": 1}}
+LANGS = ("en", "es", "ko")
+EXPECTED_KEYS = {"1": "balance", "2": "payment", "3": "explain", "4": "schedule",
+                 "5": "arrangement", "6": "dispute", "7": "restore", "8": "payment_options",
+                 "0": "callback"}
+
+
+@pytest.fixture(scope="module")
+def nlu():
+    from voice_agent.nlu import Understander
+    return Understander(languages=LANGS)
+
+
+@pytest.fixture
+def agent(tmp_path, nlu):
+    settings = load_settings(env={}, cli={"database": str(tmp_path / "menu.db"), **FAST_HASH})
+    store = Store.open(settings)
+    store.install_demo()
+    yield Agent(settings, store, nlu)
+    store.close()
+
+
+def test_the_registry_has_the_documented_menu_keys():
+    keys = {key: flow.name for key, flow in default_registry().by_key.items()}
+    assert keys == EXPECTED_KEYS
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_keyed_flow_has_its_menu_prompt(lang):
+    catalog = load_catalog(lang)
+    for flow in default_registry().flows.values():
+        if flow.menu_key:
+            assert f"menu_key_{flow.name}" in catalog, f"{lang}: menu_key_{flow.name}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_keypad_menu_announces_every_key(agent, lang):
+    session, _ = agent.start(lang=lang)
+    agent.step(session, CallerEvent())
+    turn = agent.step(session, CallerEvent())            # second miss: the keypad offer
+    offer = next(r for r in turn.replies if r.key == "menu_keypad")
+    announced = [item.params["digit"] for item in offer.params["keys"]]
+    assert announced == ["1", "2", "3", "4", "5", "6", "7", "8", "0"]
+    prompts = Prompts(agent.settings)
+    for item in offer.params["keys"]:
+        assert prompts.render_one(lang, item) in turn.say
+    assert "9" in turn.say.split("8")[-1]                    # goodbye comes last
+
+
+def test_keypad_menu_in_english_reads_naturally(agent):
+    session, _ = agent.start(lang="en")
+    agent.step(session, CallerEvent())
+    turn = agent.step(session, CallerEvent())
+    assert ("press 1 for your balance, 2 to make a payment, 3 to hear your bill explained, "
+            "4 for scheduled payments, 5 to set up a payment arrangement, 6 to dispute a charge, "
+            "7 to restore your service, 8 for other ways to pay and their fees, "
+            "0 for a representative, or 9 to end the call.") in turn.say
+
+
+@pytest.mark.parametrize("key", ["4", "5", "6", "7"])
+def test_each_announced_account_key_starts_its_flow_after_verification(agent, key):
+    session, _ = agent.start(lang="en")
+    turn = agent.step(session, CallerEvent(dtmf=key))
+    assert turn.state == "verify.account_number"
+    assert session.pending == EXPECTED_KEYS[key]
+
+
+def test_key_8_gives_payment_options(agent):
+    session, _ = agent.start(lang="en")
+    turn = agent.step(session, CallerEvent(dtmf="8"))
+    assert "options_intro" in [r.key for r in turn.replies]
