@@ -224,9 +224,10 @@ def speech_end(pcm: bytes) -> float:
 def bench_latency(speech: Speech, work: Path, turns: int) -> dict:
     """End of speech -> reply audio ready, through the endpointer, the real Agent and store.
 
-    The caller's clips stream in 20 ms at a time into the live-audio turn listener; the
-    endpointing wait is the audio that had to arrive after the speech ended before the
-    utterance was handed over; the processing is wall time from there to the reply's PCM.
+    The caller's clips stream in 20 ms at a time into the live-audio turn listener, which feeds
+    the recognizer as the speech arrives (as on the kiosk); the endpointing wait is the audio
+    that had to arrive after the speech ended before the utterance was handed over; the
+    processing is wall time from the last 20 ms chunk to the reply's PCM.
     Calls run several turns each; a call's first recognised turn is reported apart (it pays
     for the call's new recognizers). Speech rendering is cached after the first call ("cold"
     is one call with an empty cache).
@@ -249,10 +250,11 @@ def bench_latency(speech: Speech, work: Path, turns: int) -> dict:
                 call.start()
                 in_call = 0
             pcm, _, _ = speech.clips[done % len(speech.clips)]
-            listener = TurnListener(speech.settings)
+            listener = TurnListener(speech.settings, call=call)     # decodes as speech arrives
             stream = pcm + silence(2.0, RATE)
             fed, utterance = 0.0, None
             for pos in range(0, len(stream), 640):                  # 20 ms as it arrives
+                started = time.perf_counter()      # the chunk that ends the speech counts
                 utterance = listener.feed(stream[pos: pos + 640])
                 fed += len(stream[pos: pos + 640]) / 2 / RATE
                 if utterance is not None:
@@ -260,7 +262,6 @@ def bench_latency(speech: Speech, work: Path, turns: int) -> dict:
             done += 1
             if utterance is None or not hasattr(utterance, "pcm"):
                 continue
-            started = time.perf_counter()
             call.respond(call.hear_utterance(utterance), started)
             spent = time.perf_counter() - started
             waits.append(max(0.0, fed - speech_end(pcm)))

@@ -37,8 +37,12 @@ class Crash(AssertionError):
 class FakeKaldi:
     log: list = []
 
+    made: list = []
+
     def __init__(self, model, rate, grammar=None):
         self.running = False
+        self.fed = self.finals = 0
+        self.made.append(self)
         self.log.append(("new", grammar))
         if grammar is not None:
             self._check(grammar)
@@ -77,10 +81,12 @@ class FakeKaldi:
         if not isinstance(data, bytes) or len(data) % 2:
             raise Crash("AcceptWaveform needs bytes of whole samples")
         self.running = True
+        self.fed += 1
         return False
 
     def FinalResult(self):
         self.running = False
+        self.finals += 1
         text, conf = self.script(self.grammar)
         if getattr(self, "alternatives", 0):
             # An n-best list like Vosk's: weaker competitors hold the mass the scripted
@@ -115,10 +121,11 @@ class FakeVosk:
 @pytest.fixture()
 def fake(monkeypatch):
     FakeKaldi.log = []
+    FakeKaldi.made = []
     monkeypatch.setattr(asr, "_vosk_module", lambda: FakeVosk)
 
-    def build(script, vocab=("예", "네", "아니요", "아니오", "한국어", "영어", "<UNK>")):
-        model = asr.SpeechModel(FakeModelHandle(vocab, script))
+    def build(script, vocab=("예", "네", "아니요", "아니오", "한국어", "영어", "<UNK>"), model=None):
+        model = model or asr.SpeechModel(FakeModelHandle(vocab, script))
         return asr.Recognizer(model, 16000, "ko", FakeNlu())
     return build
 
@@ -210,6 +217,91 @@ def test_noise_is_rejected_before_any_decode(fake):
     rec.expect("confirm")
     result = rec.recognize(noise(1.5, 16000, 0.1))
     assert result.text == "" and result.band == "reject"
+
+
+def _by_grammar(grammar: bool):
+    return [k for k in FakeKaldi.made if (k.grammar not in (None, "[]")) == grammar]
+
+
+def test_a_grammar_turn_is_decoded_once_with_its_n_best(fake):
+    rec = fake(lambda g: ("네", 1.0) if g else ("내", 0.3))
+    rec.expect("confirm")
+    rec.model.note_fallback("ko", "confirm", False)      # fallbacks rare: no open stream
+    for _ in range(8):
+        rec.model.note_fallback("ko", "confirm", False)
+    result = rec.recognize(SPEECH)
+    assert result.band == "accept" and result.alternatives == ("x",)
+    (grammar_rec,) = _by_grammar(True)
+    assert grammar_rec.fed == 1 and grammar_rec.alternatives >= 3     # one pass, n-best on it
+    assert _by_grammar(False) == []                                   # no open decode at all
+
+
+def test_open_vocabulary_is_streamed_while_fallbacks_are_likely(fake):
+    rec = fake(lambda g: ("아니요", 0.4) if g else ("아니요 괜찮아요", 0.9))
+    rec.expect("confirm")
+    assert rec.model.fallback_likely("ko", "confirm")       # nothing known yet: assume likely
+    rec.start()
+    for _ in range(3):
+        rec.feed(SPEECH)                                     # as the audio arrives
+    (open_rec,) = _by_grammar(False)
+    assert open_rec.fed == 3 and rec.streamed_open
+    result = rec.finish()
+    assert not result.grammar and result.text == "아니요 괜찮아요"
+    assert open_rec.fed == 3 and open_rec.finals == 1      # finished, not decoded again
+
+
+def test_fallback_without_a_stream_decodes_the_utterance_again(fake):
+    rec = fake(lambda g: ("아니요", 0.4) if g else ("아니요 괜찮아요", 0.9))
+    rec.expect("confirm")
+    for _ in range(10):
+        rec.model.note_fallback("ko", "confirm", False)
+    assert not rec.model.fallback_likely("ko", "confirm")
+    rec.start()
+    rec.feed(SPEECH)
+    rec.feed(SPEECH)
+    assert _by_grammar(False) == [] and not rec.streamed_open
+    result = rec.finish()
+    (open_rec,) = _by_grammar(False)
+    assert open_rec.fed == 1 and result.text == "아니요 괜찮아요"    # the whole buffer at once
+    rec.model.note_fallback("ko", "confirm", True)
+    rec.model.note_fallback("ko", "confirm", True)
+    assert rec.model.fallback_likely("ko", "confirm")
+
+
+def test_open_recognizers_are_handed_to_the_next_call_finished(fake):
+    first = fake(lambda g: ("무엇", 0.9))
+    first.expect("intent")
+    first.start()
+    first.feed(SPEECH)
+    first.close()                                           # hung up mid-utterance
+    (open_rec,) = FakeKaldi.made
+    assert open_rec.finals == 1 and not open_rec.running and first.model.idle_open == 1
+    second = fake(None, model=first.model)
+    second.expect("intent")
+    second.recognize(SPEECH)
+    assert FakeKaldi.made == [open_rec]                     # warm one reused, none created
+
+
+def test_a_cancelled_utterance_allows_a_new_grammar(fake):
+    rec = fake(lambda g: ("네", 0.9))
+    rec.expect("confirm")
+    rec.start()
+    rec.feed(SPEECH)
+    rec.cancel()                                            # keys ended the turn
+    rec.expect("language")                                  # no longer mid-utterance
+    assert rec.recognize(SPEECH).text == "네"               # Crash would be raised otherwise
+
+
+def test_word_posteriors_from_the_n_best():
+    w = lambda word, start, end: {"word": word, "start": start, "end": end}
+    data = {"alternatives": [
+        {"text": "네 맞아요", "confidence": 10.0, "result": [w("네", 0.1, 0.3), w("맞아요", 0.4, 0.8)]},
+        {"text": "네 아니요", "confidence": 10.0, "result": [w("네", 0.1, 0.3), w("아니요", 0.4, 0.8)]},
+        {"text": "", "confidence": 10.0 + math.log(2.0)}]}
+    final, scored = asr.from_nbest(data)
+    assert final["text"] == "네 맞아요" and [s for _, s in scored][0] == 10.0
+    assert [round(x["conf"], 3) for x in final["result"]] == [0.5, 0.25]
+    assert asr.from_nbest({}) == ({"text": ""}, [])
 
 
 # ---------------------------------------------------------------- the real Korean model

@@ -57,3 +57,32 @@ def test_long_speech_is_cut_at_the_limit():
 def test_unsupported_rate_is_refused():
     with pytest.raises(ValueError, match="8, 16, 32 or 48 kHz"):
         Endpointer(rate=22050)
+
+
+@needs_espeak
+def test_speech_is_handed_on_as_it_arrives_with_a_short_tail(speech):
+    got: list[bytes] = []
+    ep = Endpointer.from_settings(AUDIO, on_speech=got.append)
+    stream = silence(0.5, 16000) + speech + silence(1.5, 16000)
+    result, during = None, 0
+    for pos in range(0, len(stream), 640):                  # 20 ms chunks, as a line delivers them
+        result = ep.feed(stream[pos: pos + 640])
+        if result is None and ep.in_speech:
+            during = len(got)
+        if result is not None:
+            break
+    assert isinstance(result, Utterance) and during > 5      # handed on while still talking
+    handed = b"".join(got)
+    assert result.pcm.startswith(handed[:3200])              # the same audio, lead-in first
+    tail_s = (len(result.pcm) - len(handed)) / 32000
+    assert 0.4 <= tail_s <= 0.6                              # 800 ms wait, 300 ms of it decoded
+
+
+def test_short_answers_end_sooner_from_settings():
+    from voice_agent.settings import load_settings
+    from voice_agent.voice.endpoint import end_silence_for
+    audio = load_settings(env={}, sets=["audio.end_silence_short_ms=450"])["audio"]
+    assert end_silence_for(audio, "confirm") == 450 and end_silence_for(audio, "language") == 450
+    assert end_silence_for(audio, "card_number") == 800 and end_silence_for(audio, None) == 800
+    ep = Endpointer.from_settings(audio, expecting="confirm")
+    assert ep.end_silence_ms == 450

@@ -252,3 +252,54 @@ def test_language_menu_speech_uses_any_language_with_a_model(env):
         assert call.respond(heard).turn.lang == "ko"
     finally:
         store.close()
+
+
+class StreamingFakeRecognizer(FakeRecognizer):
+    """A fake that can be fed as audio arrives, like asr.Recognizer."""
+
+    def __init__(self, answers):
+        super().__init__(answers)
+        self.fed, self.calls = 0, []
+
+    def start(self):
+        self.calls.append("start")
+
+    def feed(self, pcm):
+        self.fed += len(pcm)
+        self.calls.append("feed")
+
+    def finish(self):
+        from voice_agent.voice.asr import AsrResult
+        self.calls.append("finish")
+        return AsrResult(self.answers.pop(0), 0.95, "accept", grammar=True)
+
+    def recognize(self, pcm):
+        raise AssertionError("a streamed utterance must not be decoded again")
+
+
+def test_live_listener_decodes_while_the_caller_speaks(env):
+    tmp, db, settings = env
+    store, nlu, agent = open_parts(settings)
+    fake = StreamingFakeRecognizer(["한국어"])
+    try:
+        call = VoiceCall(agent, settings, nlu,
+                         recognizer_factory=lambda lang, rate: fake if lang == "ko" else None)
+        call.start()                                    # the language menu: a short answer
+        listener = TurnListener(settings, call=call)
+        audio = silence(0.3, 16000) + noise(0.6, 16000, 0.2) + silence(1.5, 16000)
+        found, waited = None, 0.0
+        for pos in range(0, len(audio), 640):
+            found = listener.feed(audio[pos: pos + 640])
+            if found is not None:
+                break
+            if fake.fed:
+                waited += 0.02
+        assert isinstance(found, Utterance)
+        assert fake.calls[0] == "start" and fake.fed > 16000 and "finish" not in fake.calls
+        assert 0.5 + 0.5 <= waited + 0.02 <= 0.6 + 0.5 + 0.1   # speech + the short 500 ms wait
+        heard = call.hear_utterance(found)
+        assert heard.text == "한국어" and fake.calls[-1] == "finish"
+        assert fake.expected == ["language"]
+        assert call.respond(heard).turn.lang == "ko"
+    finally:
+        store.close()

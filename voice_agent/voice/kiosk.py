@@ -112,7 +112,7 @@ def kiosk_loop(call: VoiceCall, settings, mic: Iterable[bytes], speaker: Callabl
     """Run one conversation until the agent ends it, the caller types q, or the mic runs dry."""
     keys = keys or queue.Queue()
     muted = muted or threading.Event()
-    listener = TurnListener(settings)
+    listener = TurnListener(settings, call=call)      # speech is decoded as it is spoken
 
     def speak(ex) -> None:
         caption(ex, show)
@@ -151,8 +151,7 @@ def kiosk_loop(call: VoiceCall, settings, mic: Iterable[bytes], speaker: Callabl
                 return call
             found = listener.feed(chunk)
             if isinstance(found, Utterance):
-                show("  ... (recognising)")
-                heard = call.hear_utterance(found)
+                heard = call.hear_utterance(found)      # decoded while spoken: only the end left
             elif isinstance(found, Heard):
                 heard = found
         speak(call.respond(heard))
