@@ -215,8 +215,6 @@ class IntentIndex:
             top = float(scores[start:end].max()) if end > start else 0.0
             if top > 0:
                 best[intent] = top
-        if not best:
-            return IntentMatch("out_of_scope", 1.0, "none")
         if self.bag:
             # How much of what was said belongs to each intent's vocabulary at all: catches
             # phrasings no single example sentence has ("i don't understand these charges").
@@ -226,6 +224,8 @@ class IntentIndex:
                                                 default=0.0) for u, m in sims.items())
                 best[intent] = (1 - self.bag) * best[intent] + self.bag * covered / u_total
         self._weigh_keywords(best, words)
+        if not best:
+            return IntentMatch("out_of_scope", 1.0, "none")
         ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)
         top, top_score = ranked[0]
         second, second_score = ranked[1] if len(ranked) > 1 else (None, 0.0)
