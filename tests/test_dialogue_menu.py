@@ -3,6 +3,8 @@
 names starts its flow; amounts and dates said with a request are kept for the flow."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from voice_agent.dialogue import Agent, CallerEvent
@@ -82,3 +84,54 @@ def test_key_8_gives_payment_options(agent):
     session, _ = agent.start(lang="en")
     turn = agent.step(session, CallerEvent(dtmf="8"))
     assert "options_intro" in [r.key for r in turn.replies]
+
+
+# -- values said with the request ------------------------------------------------------------------
+WEDNESDAY = dt.date(2026, 11, 25)
+SCHEDULE_REQUESTS = {
+    "en": ("schedule a payment of fifty dollars for friday", "100200300", "4321", [], "yes"),
+    "es": ("programar un pago de cincuenta dólares para el viernes", "200300400", "2468", [],
+           "sí"),
+    # Jane's account is in English: the Korean caller keeps Korean when it is offered.
+    "ko": ("금요일에 오십 달러 예약 납부", "100200300", "4321", ["아니요"], "네"),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(SCHEDULE_REQUESTS))
+def test_amount_and_date_said_with_the_request_are_both_kept(agent, lang):
+    request, account, pin, after_verify, yes = SCHEDULE_REQUESTS[lang]
+    session, _ = agent.start(lang=lang, today=WEDNESDAY)
+    agent.step(session, CallerEvent(text=request))
+    agent.step(session, CallerEvent(dtmf=f"{account}#"))
+    turn = agent.step(session, CallerEvent(dtmf=f"{pin}#"))
+    for text in after_verify:
+        turn = agent.step(session, CallerEvent(text=text))
+    # No date question: the amount heard in passing is read back, then the method is asked.
+    assert turn.state == "schedule.amount" and turn.expecting == "confirm", turn.say
+    assert session.slots["schedule_date"] == dt.date(2026, 11, 27)
+    turn = agent.step(session, CallerEvent(text=yes))
+    assert turn.expecting == "payment_method", turn.say
+    for keys in ("1", "4111111111111111#", "1229#"):                # a card
+        turn = agent.step(session, CallerEvent(dtmf=keys))
+    assert turn.state == "schedule.confirm", turn.say
+    said_date = Prompts(agent.settings).format_value(lang, dt.date(2026, 11, 27))
+    assert said_date in turn.say
+
+
+def test_a_date_outside_the_window_is_asked_for_with_the_reason(agent):
+    session, _ = agent.start(lang="en", today=WEDNESDAY)
+    agent.step(session, CallerEvent(text="schedule a payment for december twentieth"))
+    agent.step(session, CallerEvent(dtmf="100200300#"))
+    turn = agent.step(session, CallerEvent(dtmf="4321#"))
+    keys = [r.key for r in turn.replies]
+    assert keys[-2:] == ["schedule_date_outside", "schedule_date"] and turn.expecting == "date"
+
+
+def test_a_date_from_an_earlier_request_is_not_reused(agent):
+    session, _ = agent.start(lang="en", today=WEDNESDAY)
+    agent.step(session, CallerEvent(text="schedule a payment for friday"))
+    agent.step(session, CallerEvent(text="cancel"))
+    turn = agent.step(session, CallerEvent(dtmf="4"))           # scheduled payments, by key
+    agent.step(session, CallerEvent(dtmf="100200300#"))
+    turn = agent.step(session, CallerEvent(dtmf="4321#"))
+    assert turn.state == "schedule.new_offer"

@@ -35,6 +35,7 @@ class MenuFlow(Flow):
 
     def on_intent(self, ctx: Ctx, inp: Input) -> None:
         registry = ctx.agent.registry
+        ctx.session.slots.pop("date", None)     # only a date said with this request counts
         if inp.dtmf is not None:
             if inp.dtmf == GOODBYE_KEY:
                 ctx.end("paid" if ctx.session.payments else "completed", "goodbye")
@@ -77,11 +78,13 @@ def keypad_options(ctx: Ctx) -> tuple[Prompt, ...]:
 
 
 def remember_values(ctx: Ctx, understanding: Any) -> None:
-    """Keep values the caller gave with the request (account number, amount) for later steps."""
+    """Keep values the caller gave with the request (account number, amount, date) for later
+    steps. A date belongs to the request it came with: a new request drops an older one."""
+    ctx.session.slots.pop("date", None)
     value = getattr(understanding, "value", None)
     if not isinstance(value, dict):
         return
-    for name in ("account_number", "amount"):
+    for name in ("account_number", "amount", "date"):
         if value.get(name) not in (None, ""):
             ctx.session.slots[name] = value[name]
     digits = value.get("digits")

@@ -44,11 +44,16 @@ class ScheduleFlow(Flow):
 
     # -- what is scheduled already ----------------------------------------------------------------
     def begin(self, ctx: Ctx) -> None:
-        # An amount said with the request ("schedule fifty dollars") is read back after the date.
+        # An amount said with the request ("schedule fifty dollars") is read back after the date;
+        # a date said with it ("... for friday") answers the date question.
         given = ctx.session.slots.pop("amount", None)
+        given_date = ctx.session.slots.pop("date", None)
         ctx.session.slots.pop("schedule_given", None)
         if isinstance(given, int) and not isinstance(given, bool):
             ctx.session.slots["schedule_given"] = given
+        if isinstance(given_date, dt.date):
+            self._given_date(ctx, given_date)   # clearly a new payment: no detour
+            return
         scheduled = ctx.store.scheduled_payments(ctx.session.account)
         if not scheduled:
             if "schedule_given" in ctx.session.slots:   # clearly a new payment: no detour
@@ -135,6 +140,17 @@ class ScheduleFlow(Flow):
             return
         ctx.ask("schedule.date", first=first, last=last)
 
+    def _given_date(self, ctx: Ctx, when: dt.date) -> None:
+        """A date heard with the request: taken when it can be scheduled, else the question is
+        asked with the reason (the read-back before the yes names the date either way)."""
+        first, last = self._window(ctx)
+        if last is not None and first <= when <= last:
+            self._take_date(ctx, when)
+            return
+        if last is not None and last >= first:
+            ctx.say("schedule_date_outside")
+        self._ask_date(ctx)
+
     def on_date(self, ctx: Ctx, inp: Input) -> None:
         when = inp.value if isinstance(inp.value, dt.date) else None
         if when is None and inp.dtmf is not None:
@@ -146,6 +162,9 @@ class ScheduleFlow(Flow):
         if not first <= when <= last:
             ctx.miss("schedule_date_outside")
             return
+        self._take_date(ctx, when)
+
+    def _take_date(self, ctx: Ctx, when: dt.date) -> None:
         ctx.session.slots["schedule_date"] = when
         account = ctx.account(refresh=True)
         params = {"date": when, "balance": Money(max(0, account.balance_cents))}
