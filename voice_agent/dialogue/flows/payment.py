@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
+from voice_agent.dialogue.flows.summary import note, reference
 from voice_agent.dialogue.prompts import Digits, Money, Prompt, Spelled, When
 from voice_agent.dialogue.validators import (card_brand, only_digits, validate_amount,
                                              validate_bank_account_number, validate_card_expiry,
@@ -234,9 +235,11 @@ class PaymentFlow(Flow):
         ctx.say("pay_code", code=Spelled(payment.confirmation))
         ctx.say("pay_when", when=When(_moment(payment.created_at)))
         if result.restored:
-            ctx.say("pay_restored")
+            # When service comes back, as the restore flow says it (the same setting).
+            ctx.say("pay_restored", hours=int(ctx.settings["restore_within_hours"]))
             if result.ticket:
                 ctx.say("pay_restored_ticket", ticket=Spelled(result.ticket))
+                note(ctx, "summary_ticket", ticket=reference(result.ticket))
         else:
             account = ctx.account(refresh=True)
             if account.status == "suspended" and account.past_due_cents > 0:
