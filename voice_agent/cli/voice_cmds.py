@@ -141,32 +141,51 @@ def cmd_say(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_transcribe(args, settings: Settings) -> int:
+def listen_to_file(path: str, audio: dict) -> tuple[str, object, int]:
+    """One pass over a recording, a chunk at a time: (keys, first utterance or NoInput, rate).
+
+    Keys anywhere win over speech, as in a call; the first utterance is kept (it is at most
+    ``max_utterance_s`` long) while the rest of the file is scanned for keys, so memory does not
+    grow with the length of the file. Phone audio stays at 8 kHz, as in a call.
+    """
     from voice_agent.voice import dtmf
-    from voice_agent.voice.asr import EXPECT_KIND, Recognizer, load_model
-    from voice_agent.voice.audio import AudioError, convert, read_wav
-    from voice_agent.voice.endpoint import NoInput, find_speech
+    from voice_agent.voice.audio import stream_wav, wav_format
+    from voice_agent.voice.endpoint import Endpointer
     from voice_agent.voice.pipeline import NATIVE_RATES
+    src = wav_format(path).rate
+    rate = src if src in NATIVE_RATES else 16000
+    detector = dtmf.DtmfDetector(rate)
+    endpointer = Endpointer.from_settings(audio, rate=rate)
+    endpointer.no_input_timeout_s = float("inf")      # a recording has no clock to wait on
+    keys, found = [], None
+    for chunk in stream_wav(path, rate):
+        keys.append(detector.feed(chunk))
+        if found is None:
+            found = endpointer.feed(chunk)
+    keys.append(detector.finish())
+    return "".join(keys), found if found is not None else endpointer.finish(), rate
+
+
+def cmd_transcribe(args, settings: Settings) -> int:
+    from voice_agent.voice.asr import EXPECT_KIND, Recognizer, load_model
+    from voice_agent.voice.audio import AudioError
+    from voice_agent.voice.endpoint import NoInput
     from voice_agent.voice.models import ModelError, require_model
     check_lang(settings, args.lang)
     try:
-        pcm, rate = read_wav(args.file)
+        keys, found, rate = listen_to_file(args.file, settings["audio"])
     except AudioError as exc:
         raise CliError(str(exc)) from None
-    if rate not in NATIVE_RATES:             # phone audio stays at 8 kHz, as in a call
-        pcm, rate = convert(pcm, rate, 16000), 16000
     nlu = load_nlu(settings)
     expect = args.expect
     kind = EXPECT_KIND.get(expect or "", expect if expect in set(EXPECT_KIND.values()) else None)
     if expect and kind is None and expect not in _expectings():
         raise CliError(f"--expect {expect!r}: not a value kind or an expected answer")
     out: dict = {"file": args.file, "lang": args.lang}
-    keys = dtmf.detect(pcm, rate)
     if keys:
         out.update(text=None, dtmf=keys, confidence=1.0, band="accept")
         value_text = keys.rstrip("#")
     else:
-        found = find_speech(pcm, rate, settings["audio"])
         if isinstance(found, NoInput):
             out.update(text="", no_input=True, confidence=0.0, band="reject")
             value_text = ""
