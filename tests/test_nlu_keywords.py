@@ -88,3 +88,16 @@ def test_the_intent_grammar_lets_the_recogniser_say_the_keyphrases(nlu):
     assert {"rápido", "no es mío"} <= set(nlu.grammar_phrases("es", "intent"))
     assert not any("*" in p for p in nlu.grammar_phrases("es", "intent"))
     assert "overcharged" not in nlu.grammar_phrases("en", "pin")
+
+
+@pytest.mark.parametrize("lang, text", [("en", "a different amount"), ("ko", "다른 금액"),
+                                        ("es", "otra cantidad")])
+def test_a_language_change_needs_a_language_word(nlu, lang, text):
+    assert nlu.understand(text, lang).intent != "change_language"
+
+
+@pytest.mark.parametrize("lang, text", [("en", "could you speak spanish"),
+                                        ("es", "hábleme en inglés"), ("ko", "영어로 해 주세요"),
+                                        ("en", "hablas espanol")])
+def test_a_language_word_still_changes_language(nlu, lang, text):
+    assert nlu.understand(text, lang).intent == "change_language"

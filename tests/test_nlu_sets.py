@@ -126,12 +126,12 @@ def set_report(nlu: Understander, lang: str, name: str) -> tuple[float, float, i
 # Floors a little below what was reached (issue 3 follow-up, measured 2026-11-25), so that a
 # change that loses unseen phrasings fails: (intent accuracy, out_of_scope rejection).
 # holdout.toml, third edition: before the keyphrase work en 94.2/100, es 91.2/90, ko 86.9/90;
-# after it en 98.8/100, es 95.6/90, ko 93.5/90.
+# after it en 98.3/100, es 95.6/90, ko 93.5/90.
 # holdout_v2.toml, second edition: before en 82.5/100, es 77.2/100, ko 71.9/80;
-# after en 86.0/100, es 82.5/100, ko 75.4/80.
+# after en 86.0/100, es 87.7/100, ko 77.2/80.
 HOLDOUT_FLOORS = {
     "holdout.toml": {"en": (0.96, 0.90), "es": (0.92, 0.80), "ko": (0.90, 0.80)},
-    "holdout_v2.toml": {"en": (0.82, 0.80), "es": (0.78, 0.80), "ko": (0.70, 0.60)},
+    "holdout_v2.toml": {"en": (0.82, 0.80), "es": (0.84, 0.80), "ko": (0.74, 0.60)},
 }
 
 
@@ -150,11 +150,13 @@ def test_holdout_accuracy(nlu, lang, name):
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_dev_set(nlu, lang):
-    """dev.toml: phrasings written to develop the keyphrases (seen while tuning, so not a measure
-    of unseen speech, but a check that the tuning holds)."""
-    accuracy, rejection, total, oos = set_report(nlu, lang, "dev.toml")
-    print(f"\n{lang} dev.toml: intent accuracy {accuracy:.1%} of {total}, "
+@pytest.mark.parametrize("name", ["dev.toml", "dev2.toml"])
+def test_dev_sets(nlu, lang, name):
+    """dev*.toml: phrasings written to develop the keyphrases (seen while tuning, so not a measure
+    of unseen speech, but a check that the tuning holds). dev2.toml was written fresh after the
+    first round and measured before it was used: en 81.6%, es 77.5%, ko 74.6%."""
+    accuracy, rejection, total, oos = set_report(nlu, lang, name)
+    print(f"\n{lang} {name}: intent accuracy {accuracy:.1%} of {total}, "
           f"out_of_scope rejection {rejection:.1%} of {oos}")
     assert accuracy >= 0.93
     assert rejection >= 0.90
