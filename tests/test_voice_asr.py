@@ -292,6 +292,16 @@ def test_a_cancelled_utterance_allows_a_new_grammar(fake):
     assert rec.recognize(SPEECH).text == "네"               # Crash would be raised otherwise
 
 
+def test_warm_up_decodes_on_a_pooled_recognizer(fake):
+    rec = fake(lambda g: ("무엇", 0.9))
+    spent = rec.model.warm(16000, [SPEECH, b"", SPEECH + b"\x00"])
+    (warmed,) = FakeKaldi.made
+    assert spent >= 0 and warmed.fed == 2 and warmed.finals == 2 and rec.model.idle_open == 1
+    rec.expect(None)
+    rec.recognize(SPEECH)
+    assert FakeKaldi.made == [warmed]                     # the first call gets the warm one
+
+
 def test_word_posteriors_from_the_n_best():
     w = lambda word, start, end: {"word": word, "start": start, "end": end}
     data = {"alternatives": [
@@ -365,3 +375,17 @@ def test_real_model_at_8k(ko_model, tmp_path):
     rec.expect("confirm")
     result = rec.recognize(convert(spoken(tmp_path, "네"), 16000, 8000))
     assert result.text == "네"
+
+
+@pytest.mark.model
+@needs_model
+@needs_espeak
+def test_real_model_warm_up_leaves_a_warm_recognizer_for_the_first_call(ko_model, tmp_path,
+                                                                         monkeypatch):
+    from voice_agent.nlu import Understander
+    from voice_agent.voice.pipeline import warm_up
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    settings, model = ko_model
+    before = model.idle_open
+    spent = warm_up(settings, Understander(languages=("ko",)), ["ko"], phrases=2)
+    assert spent["ko"] > 0 and model.idle_open == min(before + 1, model.keep_idle)

@@ -129,6 +129,21 @@ class SpeechModel:
             if len(idle) < self.keep_idle:
                 idle.append(rec)
 
+    def warm(self, rate: int, utterances: Iterable[bytes]) -> float:
+        """Decode sample speech on an open-vocabulary recognizer and pool it, so the process's
+        first caller does not pay for expanding the graph. Returns the seconds it took."""
+        import time
+        started = time.perf_counter()
+        rec = self.take_open(rate)
+        for pcm in utterances:
+            pcm = bytes(pcm[: len(pcm) - len(pcm) % 2])
+            if pcm:
+                rec.Reset()
+                rec.AcceptWaveform(pcm)
+                rec.FinalResult()
+        self.give_back(rate, rec)
+        return time.perf_counter() - started
+
     @property
     def idle_open(self) -> int:
         with self._lock:

@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator
 from voice_agent.voice.audio import convert
 from voice_agent.voice.endpoint import Utterance
 from voice_agent.voice.models import find_model
-from voice_agent.voice.pipeline import RATE, Heard, TurnListener, VoiceCall
+from voice_agent.voice.pipeline import RATE, Heard, TurnListener, VoiceCall, warm_up
 from voice_agent.voice.recorded import caption
 
 CHUNK_S = 0.03
@@ -175,6 +175,9 @@ def run_kiosk(settings, lang: str | None = None, input_device: int | None = None
             print(f"loading the {code} speech model ({info.source}) ...", flush=True)
             load_model(info.path)          # now, not when the first caller speaks
     store, nlu, agent = open_agent(settings)
+    # Expand the open-vocabulary graph in the background: the first caller then decodes warm.
+    threading.Thread(target=warm_up, args=(settings, nlu, [lang] if lang else None),
+                     daemon=True).start()
     stop, muted = threading.Event(), threading.Event()
     keys: queue.Queue = queue.Queue()
     threading.Thread(target=keyboard, args=(keys, stop), daemon=True).start()
