@@ -275,9 +275,6 @@ def test_missing_model_is_a_clear_message(tmp_path):
 
 
 @needs_speech
-@pytest.mark.xfail(strict=True, reason="vosk.Model raises a bare Exception('Failed to create a "
-                   "model') that load_model does not turn into a ModelError: Kaldi's option "
-                   "listing and a Python traceback are printed")
 def test_corrupt_model_is_a_clear_message(tmp_path):
     model = tmp_path / "broken-model"
     for d in ("am", "conf", "graph"):
@@ -291,11 +288,22 @@ def test_corrupt_model_is_a_clear_message(tmp_path):
 
 
 @needs_speech
-@pytest.mark.xfail(strict=True, reason="a configured model directory that does not exist is "
-                   "ignored without a word: the packaged model is used instead")
 def test_configured_model_that_is_missing_is_named(tmp_path):
     wav = espeak("네", "ko", tmp_path / "ne.wav")
     missing = tmp_path / "no-such-model"
     proc = voice_agent("transcribe", str(wav), "--lang", "ko", "--set", f"models.ko={missing}")
     text = no_traceback(proc)
     assert str(missing) in text, text
+
+
+def test_configured_model_that_is_missing_is_shown_by_models_list_and_stops_call(tmp_path):
+    missing = tmp_path / "no-such-model"
+    listed = voice_agent("models", "list", "--set", f"models.ko={missing}")
+    row = next(line for line in listed.stdout.splitlines() if line.startswith("ko"))
+    assert str(missing) in row and "does not exist" in row, listed.stdout
+    db = demo_db(tmp_path / "db")
+    proc = voice_agent("call", str(tmp_path / "unused.wav"), "--db", str(db), "--out-dir",
+                       str(tmp_path / "out"), "--set", f"models.ko={missing}")
+    text = no_traceback(proc)
+    assert proc.returncode == 2 and str(missing) in text, text
+    assert not (tmp_path / "out").exists()

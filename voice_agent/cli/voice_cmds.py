@@ -83,6 +83,15 @@ def parse_today(text: str | None) -> date | None:
         raise CliError(f"--today must be YYYY-MM-DD, got {text!r}") from None
 
 
+def require_configured_models(settings: Settings, langs=None) -> None:
+    """A model folder named in the settings that is not usable stops the command up front."""
+    from voice_agent.voice.models import ModelError, check_configured
+    try:
+        check_configured(settings, langs)
+    except ModelError as exc:
+        raise CliError(str(exc)) from None
+
+
 def check_lang(settings: Settings, lang: str | None) -> str | None:
     if lang and lang not in settings.languages:
         raise CliError(f"language {lang!r} is not enabled (enabled: {', '.join(settings.languages)})")
@@ -167,11 +176,12 @@ def listen_to_file(path: str, audio: dict) -> tuple[str, object, int]:
 
 
 def cmd_transcribe(args, settings: Settings) -> int:
-    from voice_agent.voice.asr import EXPECT_KIND, Recognizer, load_model
+    from voice_agent.voice.asr import EXPECT_KIND, Recognizer
     from voice_agent.voice.audio import AudioError
     from voice_agent.voice.endpoint import NoInput
-    from voice_agent.voice.models import ModelError, require_model
+    from voice_agent.voice.models import ModelError, load, require_model
     check_lang(settings, args.lang)
+    require_configured_models(settings, [args.lang])
     try:
         keys, found, rate = listen_to_file(args.file, settings["audio"])
     except AudioError as exc:
@@ -191,10 +201,10 @@ def cmd_transcribe(args, settings: Settings) -> int:
             value_text = ""
         else:
             try:
-                info = require_model(settings, args.lang)
+                model = load(require_model(settings, args.lang))
             except ModelError as exc:
                 raise CliError(str(exc)) from None
-            rec = Recognizer.from_settings(load_model(info.path), settings, rate, args.lang, nlu)
+            rec = Recognizer.from_settings(model, settings, rate, args.lang, nlu)
             rec.expect(expect if expect in _expectings() else _expect_for_kind(kind), args.lang)
             result = rec.recognize(found.pcm)
             out.update(result.to_json())
@@ -249,6 +259,7 @@ def cmd_call(args, settings: Settings) -> int:
     from voice_agent.voice.recorded import load_turns, run_recorded
     lang = check_lang(settings, args.lang)
     today = parse_today(args.today)
+    require_configured_models(settings)
     try:
         turns = load_turns(args.turns)       # all of them first: a bad file changes nothing
     except AudioError as exc:
@@ -279,6 +290,7 @@ def cmd_run(args, settings: Settings) -> int:
         print(list_devices() or "no sound devices found")
         return 0
     lang = check_lang(settings, args.lang)
+    require_configured_models(settings)
     try:
         return run_kiosk(settings, lang=lang, input_device=args.input_device,
                          output_device=args.output_device, open_agent=open_agent)

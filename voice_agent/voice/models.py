@@ -11,6 +11,7 @@ file system, so a failed install leaves the old model untouched.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
@@ -22,7 +23,7 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable
+from typing import Callable, Iterator
 
 REQUIRED_DIRS = ("am", "conf", "graph")
 OFFICIAL_URL = "https://alphacephei.com/vosk/models/{name}.zip"
@@ -41,9 +42,21 @@ class ModelInfo:
 
 
 def layout_problem(path: Path) -> str | None:
-    """Why ``path`` is not an unpacked Vosk model, or None when it looks like one."""
+    """Why ``path`` is not an unpacked Vosk model, or None when it looks like one.
+
+    Vosk reads two layouts: the current one (am/final.mdl, conf/, graph/) and the old flat one
+    (final.mdl, mfcc.conf and the graph files side by side, as in vosk-model-small-*-0.3).
+    Checking before ``vosk.Model`` matters: Kaldi answers a wrong folder with a page of option
+    listing on stderr and a bare "Failed to create a model".
+    """
+    if not path.exists():
+        return f"{path} does not exist"
     if not path.is_dir():
         return f"{path} is not a directory"
+    if (path / "final.mdl").is_file() and not (path / "am").exists():
+        if not (path / "mfcc.conf").is_file():
+            return f"{path} has final.mdl but no mfcc.conf (an incomplete old-layout Vosk model)"
+        return None
     missing = [d for d in REQUIRED_DIRS if not (path / d).is_dir()]
     if missing:
         return f"{path} lacks {', '.join(d + '/' for d in missing)} (not a Vosk model)"
@@ -73,13 +86,29 @@ def models_dir(settings) -> Path:
     return Path(settings["models_dir"])
 
 
+def configured_problem(settings, lang: str) -> str | None:
+    """Why the model folder set for ``lang`` in the settings cannot be used (None: usable or
+    none set). The user asked for that model, so it is never silently replaced by another."""
+    configured = (settings["models"].get(lang) or "") if settings["models"] else ""
+    if not configured:
+        return None
+    problem = layout_problem(Path(configured).expanduser())
+    if problem is None:
+        return None
+    return (f"the speech model set for {lang!r} (settings models.{lang}) cannot be used: "
+            f"{problem}; fix the setting or install one with `voice-agent models install "
+            f"vosk-model-small-{lang}-... --lang {lang}`")
+
+
 def find_model(settings, lang: str) -> ModelInfo | None:
-    """The model to use for ``lang``, or None when there is none."""
+    """The model to use for ``lang``, or None when there is none (``configured_problem`` says
+    why when the settings name a folder that is not a model: no fallback then)."""
     configured = (settings["models"].get(lang) or "") if settings["models"] else ""
     if configured:
         path = Path(configured).expanduser()
         if layout_problem(path) is None:
             return ModelInfo(lang, path, "settings", dir_size(path))
+        return None
     local = models_dir(settings) / lang
     if layout_problem(local) is None:
         return ModelInfo(lang, local, "models_dir", dir_size(local))
@@ -90,28 +119,73 @@ def find_model(settings, lang: str) -> ModelInfo | None:
 
 
 def require_model(settings, lang: str) -> ModelInfo:
+    problem = configured_problem(settings, lang)
+    if problem:
+        raise ModelError(problem)
     info = find_model(settings, lang)
     if info is None:
-        configured = settings["models"].get(lang) or ""
-        why = f" ({layout_problem(Path(configured))})" if configured else ""
         raise ModelError(
-            f"no speech model for language {lang!r}{why}: run `voice-agent models install "
+            f"no speech model for language {lang!r}: run `voice-agent models install "
             f"vosk-model-small-{lang}-... --lang {lang}` or put an unpacked model in "
             f"{models_dir(settings) / lang}/; `voice-agent chat --lang {lang}` works without one")
     return info
+
+
+def check_configured(settings, langs=None) -> None:
+    """ModelError for the first language whose configured model folder is unusable (commands
+    that will speak check this before a call starts, not when the caller first talks)."""
+    for lang in langs or settings.languages:
+        problem = configured_problem(settings, lang)
+        if problem:
+            raise ModelError(problem)
+
+
+@contextlib.contextmanager
+def _stderr_to(sink) -> Iterator[None]:
+    """Send file descriptor 2 to ``sink`` meanwhile: Kaldi prints its option listing and errors
+    with C++ streams, which ``vosk.SetLogLevel(-1)`` does not silence."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        os.dup2(sink.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def load(info: ModelInfo):
+    """The loaded model (``asr.load_model``, shared per process), or ModelError naming the folder
+    and Kaldi's own reason in one line when Vosk cannot read it (damaged or wrong files)."""
+    from voice_agent.voice.asr import load_model
+    problem = layout_problem(info.path)
+    if problem:
+        raise ModelError(f"the speech model for {info.lang!r} cannot be used: {problem}")
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as chatter:
+        try:
+            with _stderr_to(chatter):
+                return load_model(info.path)
+        except Exception:            # vosk raises a bare Exception("Failed to create a model")
+            chatter.seek(0)
+            reasons = [line.split(") ", 1)[-1].strip() for line in chatter
+                       if line.startswith("ERROR")]
+            why = f" ({reasons[-1]})" if reasons else ""
+            raise ModelError(
+                f"the speech model for {info.lang!r} at {info.path} is damaged or not a Vosk "
+                f"model: Vosk could not load it{why}; reinstall it with `voice-agent models "
+                f"install vosk-model-small-{info.lang}-... --lang {info.lang}`") from None
 
 
 def describe(settings) -> list[dict]:
     """One row per enabled language for `models list`."""
     rows = []
     for lang in settings.languages:
-        info = find_model(settings, lang)
+        problem = configured_problem(settings, lang)
+        info = None if problem else find_model(settings, lang)
         if info:
             rows.append({"lang": lang, "path": str(info.path), "source": info.source,
                          "size_mb": round(info.size_bytes / 1e6, 1), "ok": True})
         else:
-            configured = settings["models"].get(lang) or ""
-            problem = layout_problem(Path(configured)) if configured else None
             rows.append({"lang": lang, "path": None, "source": None, "size_mb": None, "ok": False,
                          "missing": problem or f"no model in settings, "
                                                f"{models_dir(settings) / lang}/ or package vosk_model_{lang}"})
