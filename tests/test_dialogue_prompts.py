@@ -29,7 +29,7 @@ def keys_used_by_code():
     keys = set()
     for flow in default_registry().flows.values():
         for step in flow.steps.values():
-            keys |= {k for k in (step.prompt, step.help, step.keypad) if k}
+            keys |= {k for k in (step.prompt, step.help, step.keypad, step.recheck) if k}
     pattern = re.compile(r'(?:say|miss|Prompt|Reply)\(\s*"([a-z0-9_]+)"'
                          r'|return None, "([a-z0-9_]+)"|"(readback_[a-z]+)"')
     for path in DIALOGUE.rglob("*.py"):

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 # Misses at one step before the caller is offered a person and the call ends politely.
 MAX_MISSES = 3
 END_STEP = Step(expecting="none", prompt="goodbye", help="goodbye")
+# Session slot: the strict step where "just to be sure" was asked (answered on the next turn).
+RECHECK_SLOT = "strict_recheck"
 # Replies that comment on the conversation itself; "repeat" does not repeat them.
 META_REPLIES = {"ok_slower", "repeating"}
 
@@ -143,6 +145,8 @@ class Agent:
     def _dispatch(self, ctx: Ctx, event: CallerEvent) -> None:
         session = ctx.session
         step = self.step_of(session.state)
+        # A "just to be sure" question is answered by the very next turn, or not at all.
+        rechecked = session.slots.pop(RECHECK_SLOT, None) == session.state
         if event.is_silence:
             ctx.miss("no_input")
             return
@@ -183,8 +187,8 @@ class Agent:
                 self._say_readback(ctx, step, inp.value)
                 return
         if step.strict and inp.dtmf is None and confidence < self.accept:
-            ctx.miss("unsure")
-            return
+            if not self._strict_unsure(ctx, step, inp, rechecked):
+                return
         self.registry.flows[session.flow].handle(ctx, session.step, inp)
 
     def _understand(self, ctx: Ctx, step: Step, event: CallerEvent, dtmf: str | None,
@@ -212,6 +216,31 @@ class Agent:
         if plain.intent != "affirm":
             inp.value = None
             inp.intent = plain.intent
+
+    def _strict_unsure(self, ctx: Ctx, step: Step, inp: Input, rechecked: bool) -> bool:
+        """A yes/no that moves money, heard in the confirm band (below accept, at or above
+        confirm). Phone audio puts a real "네" or "yes" there (0.7-0.83 measured at 8 kHz), so
+        refusing it would leave a caller no way to consent by voice. What a careful agent does:
+        when all that was heard is a yes or no word, ask once more ("just to be sure, say yes or
+        press 1 to pay $X"); a second yes/no in the band is then taken. Anything else in the
+        band, and anything below it (refused before this), is never taken. True: handle it."""
+        session = ctx.session
+        if inp.value not in ("yes", "no") or not self._only_yes_no(ctx, inp):
+            ctx.miss("unsure")
+            return False
+        if rechecked:
+            return True
+        session.slots[RECHECK_SLOT] = session.state
+        ctx.say(step.recheck, **session.ask_params)
+        return False
+
+    def _only_yes_no(self, ctx: Ctx, inp: Input) -> bool:
+        """The words are a plain yes or no (not "yes, cancel" or "no, the other card").
+        A yes has passed `_double_check_yes` already; a no is checked the same way."""
+        if inp.value == "yes":
+            return True
+        plain = self.nlu.understand(inp.text or "", ctx.lang, expect=None, today=ctx.today)
+        return plain.intent == "deny"
 
     def _say_readback(self, ctx: Ctx, step: Step, value: Any) -> None:
         if step.readback == "amount":

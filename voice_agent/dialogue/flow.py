@@ -35,6 +35,9 @@ class Step:
     redact: bool = False          # the caller's answer is stored as "[redacted]"
     readback: str | None = None   # "digits" or "amount": unsure values are read back first
     strict: bool = False          # yes/no that moves money: only a confident, explicit yes counts
+    # Strict steps: asked once when a bare yes/no is heard in the confirm band ("just to be
+    # sure ..."); a second yes/no in that band is then taken (engine._strict_unsure).
+    recheck: str = "confirm_recheck"
 
 
 @dataclass

@@ -44,7 +44,8 @@ class PaymentFlow(Flow):
         "bank_account_number": _step("bank_account_number", "bank_account_number", "digits",
                                      redact=True),
         "confirm": Step(expecting="confirm", prompt="pay_confirm", help="pay_confirm_help",
-                        keypad="yes_no_keypad", kind="yes_no", strict=True),
+                        keypad="yes_no_keypad", kind="yes_no", strict=True,
+                        recheck="pay_confirm_recheck"),
         "repeat_code": Step(expecting="confirm", prompt="pay_repeat_code",
                             help="pay_repeat_code_help", keypad="yes_no_keypad", kind="yes_no"),
     }
