@@ -191,6 +191,11 @@ def test_calls_leave_no_secret_digits_in_any_file(tmp_path):
     p.run("settlement", "export", "--out", str(p.dir / "exports" / "batch-1.bin"))
 
     assert scan(p.dir) == []
+    # The log was really written (one line per command, UTC stamps), so its scan means something.
+    logged = (p.dir / "agent.log").read_text(encoding="utf-8").splitlines()
+    assert any(line.endswith("chat finished with status 0") for line in logged), logged[-5:]
+    assert all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ", line) for line in logged
+               if not line.startswith(("Traceback", " ", "\t"))), logged
     # The scan finds these secrets where they really are (our own input scripts and WAV names
     # aside): every kind of secret was typed into the calls above.
     found_in_inputs = {hit.split(": ", 1)[1].split(" ")[0] for hit in scan(p.inputs)}

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sqlite3
 import sys
 
+from voice_agent.cli import logs
 from voice_agent.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("voice_agent.cli")
 
 COMMAND_MODULES = (
     "voice_agent.cli.config_cmds",
@@ -61,9 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    settings = None
+    log_file = None
     try:
         settings = settings_from_args(args)
-        return int(args.func(args, settings) or 0)
+        log_file = logs.setup(args.command, settings)
+        status = int(args.func(args, settings) or 0)
+        log.info("%s finished with status %d", args.command, status)
+        return status
     except SettingsError as exc:
         print(f"voice-agent: settings: {exc}", file=sys.stderr)
         return 2
@@ -79,3 +88,24 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a fault in our code: one line here, the traceback in the log
+        return unexpected(args.command, exc, log_file)
+
+
+def unexpected(command: str, exc: Exception, log_file) -> int:
+    """Report an unexpected exception in one line; its traceback goes to the log file (masked)."""
+    what = logs.mask_digits(f"{type(exc).__name__}: {exc}")[:300]
+    logger = logging.getLogger(logs.LOGGER)
+    handlers = [h for h in logger.handlers if h is not log_file]
+    for h in handlers:                     # the traceback goes to the file only
+        logger.removeHandler(h)
+    log.error("%s failed", command, exc_info=exc)
+    if log_file is not None and log_file.written and log_file.problem is None:
+        where = f"the details are in {log_file.path}"
+    elif log_file is not None:
+        where = f"the log {log_file.path} could not be written ({log_file.problem})"
+    else:
+        where = "no log file for this command (set log_path to keep the details)"
+    print(f"voice-agent: {command} stopped on an unexpected error ({what}); {where}",
+          file=sys.stderr)
+    return 1
