@@ -61,6 +61,7 @@ def test_every_prompt_renders(lang):
         params = {name: Money(1234) for name in placeholders(text)}
         rendered = prompts.render_one(lang, Reply(key, params))
         assert "{" not in rendered
+        assert not re.search(r"\[[^\]]*/[^\]]*\]", rendered), f"{lang}:{key}: {rendered}"
 
 
 def test_formats_per_locale():

@@ -23,10 +23,11 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal
 
 from voice_agent.dialogue.events import Reply
+from voice_agent.dialogue.particles import ParticleRules
 
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
-# Tables a prompts file may hold besides prompt texts (none yet).
-DATA_TABLES: set[str] = set()
+# Tables a prompts file may hold besides prompt texts: [particles] (see particles.py).
+DATA_TABLES = {"particles"}
 log = logging.getLogger(__name__)
 
 
@@ -98,8 +99,12 @@ class Prompts:
         self.settings = settings
         self.default = settings.default_language
         self.catalogs: dict[str, dict[str, str]] = {}
+        self.particles: dict[str, ParticleRules] = {}
         for lang in languages or settings.languages:
             self.catalogs[lang] = load_catalog(lang, locales_dir)
+            table = load_tables(lang, locales_dir).get("particles")
+            if table:
+                self.particles[lang] = ParticleRules.from_table(table)
         self.tz = ZoneInfo(settings.get("timezone") or "UTC")
 
     def text(self, lang: str, key: str) -> str:
@@ -150,6 +155,8 @@ class Prompts:
         params.update({k: self.format_value(lang, v) for k, v in reply.params.items()
                        if k in used})
         text = template.format(**params)
+        if lang in self.particles:   # "{method}[을/를]" -> "카드를": agrees with what was put in
+            text = self.particles[lang].apply(text)
         # A value ending in a period ("8:14 a.m.") at the end of a sentence must not double it.
         text = re.sub(r"(?<!\.)\.\.(?!\.)", ".", text)
         return " ".join(part for part in text.split(" ") if part)
@@ -160,17 +167,34 @@ class Prompts:
         return " ".join(t for t in texts if t)
 
 
+def _catalog_files(lang: str, locales_dir: Path) -> list[Path]:
+    path = locales_dir / lang / "prompts.toml"
+    if not path.exists():
+        raise PromptError(f"no prompt catalog for language {lang!r}: {path} is missing")
+    return [path, *sorted(path.parent.glob("prompts_*.toml"))]
+
+
+def load_tables(lang: str, locales_dir: Path = LOCALES_DIR) -> dict[str, dict]:
+    """The data tables (DATA_TABLES) of a language's prompt files; one file per table."""
+    tables: dict[str, dict] = {}
+    for part in _catalog_files(lang, locales_dir):
+        with part.open("rb") as fh:
+            data = tomllib.load(fh)
+        for name in DATA_TABLES & set(data):
+            if name in tables:
+                raise PromptError(f"[{name}] in {part} is already defined in locales/{lang}/")
+            tables[name] = data[name]
+    return tables
+
+
 def load_catalog(lang: str, locales_dir: Path = LOCALES_DIR) -> dict[str, str]:
     """prompts.toml, then every prompts_*.toml (sorted) of the language, merged into one catalog.
 
     Extra files let a group of flows keep its prompts apart; a key defined twice is an error, so
     one file can never silently change another's prompt.
     """
-    path = locales_dir / lang / "prompts.toml"
-    if not path.exists():
-        raise PromptError(f"no prompt catalog for language {lang!r}: {path} is missing")
     catalog: dict[str, str] = {}
-    for part in [path, *sorted(path.parent.glob("prompts_*.toml"))]:
+    for part in _catalog_files(lang, locales_dir):
         with part.open("rb") as fh:
             data = tomllib.load(fh)
         for key, value in data.items():
