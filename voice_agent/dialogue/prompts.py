@@ -154,12 +154,16 @@ class Prompts:
         used = {name for _, name, _, _ in string.Formatter().parse(template) if name}
         params.update({k: self.format_value(lang, v) for k, v in reply.params.items()
                        if k in used})
-        text = template.format(**params)
-        if lang in self.particles:   # "{method}[을/를]" -> "카드를": agrees with what was put in
-            text = self.particles[lang].apply(text)
+        text = self.agree(lang, template.format(**params))
         # A value ending in a period ("8:14 a.m.") at the end of a sentence must not double it.
         text = re.sub(r"(?<!\.)\.\.(?!\.)", ".", text)
         return " ".join(part for part in text.split(" ") if part)
+
+    def agree(self, lang: str, text: str) -> str:
+        """Resolve the language's agreeing particles in a formatted prompt ("{method}[을/를]" ->
+        "카드를"); anyone who formats a template without `render_one` must call this too."""
+        rules = self.particles.get(lang)
+        return rules.apply(text) if rules else text
 
     def render(self, lang: str, replies: Iterable[Reply]) -> str:
         texts = (self.render_one(r.lang or lang, r) for r in replies)
