@@ -73,3 +73,24 @@ def test_formats_per_locale():
     assert group_digits("1234567") == "1 2 3, 4 5 6 7"
     assert spell("AB 9") == "A, B, 9"
     assert spell("T-B7L6") == "T, B, 7, L, 6"
+
+
+def choice_keys(lang):
+    """(list, entry) pairs of every choices*.toml of a language, each entry with its phrases."""
+    import tomllib
+    folder = Path(__file__).resolve().parents[1] / "locales" / lang
+    found = {}
+    for path in sorted(folder.glob("choices*.toml")):
+        with path.open("rb") as fh:
+            for table, entries in tomllib.load(fh).items():
+                for key, phrases in entries.items():
+                    found[(table, key)] = phrases
+    return found
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_language_has_every_choice(lang):
+    english, other = choice_keys("en"), choice_keys(lang)
+    assert set(other) == set(english), f"{lang}: missing {set(english) - set(other)}, " \
+                                       f"extra {set(other) - set(english)}"
+    assert all(phrases for phrases in other.values()), f"{lang}: a choice with no phrases"
