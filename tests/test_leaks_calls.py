@@ -202,10 +202,6 @@ def test_calls_leave_no_secret_digits_in_any_file(tmp_path):
     assert {"card", "bank", "routing", "pin", "wrong", "ssn", "expiry"} <= found_in_inputs
 
 
-@pytest.mark.xfail(strict=True, reason="turns are redacted only at the steps that ask for a "
-                   "secret: a PIN or SSN said out of turn ('my pin is 7395' at the menu) is stored "
-                   "in clear in the turns table (card numbers are masked by the store wherever "
-                   "they appear, PIN and SSN digits are not)")
 def test_secrets_volunteered_out_of_turn_are_not_stored(tmp_path):
     p = Product(tmp_path)
     (p.inputs / "accounts.json").write_text(json.dumps(ACCOUNTS), encoding="utf-8")

@@ -17,8 +17,8 @@ def test_turns_in_order_with_redaction(store):
     store.add_turn(call, "caller", "mi cuenta es 200300400")
     store.end_call(call, "verified", account_number="200300400", summary="verified")
     record = store.call(call)
-    assert [t["text"] for t in record["turns"]] == [
-        "¿Cuál es su PIN?", "[redacted]", "mi cuenta es 200300400"]
+    assert [t["text"] for t in record["turns"]] == [     # 4+ digits in a caller turn: masked
+        "¿Cuál es su PIN?", "[redacted]", "mi cuenta es *********"]
     assert record["turns"][1]["redacted"] == 1 and record["turns"][1]["confidence"] == 0.92
     assert record["outcome"] == "verified" and record["account_number"] == "200300400"
     assert store.db.execute("SELECT COUNT(*) FROM turns WHERE text LIKE '%2468%'"

@@ -2,12 +2,16 @@
 
 ``add_turn(redact=True)`` stores "[redacted]" (the dialogue sets it while a PIN, card number or
 SSN is being given). As a second line of defence, any run of 12-19 digits that passes the Luhn
-check (a card number the dialogue forgot to flag) is masked down to its last four.
+check (a card number the dialogue forgot to flag) is masked down to its last four, and in a
+caller's turn every sequence of 4+ digits, in numerals or in number words of any of our
+languages ("my pin is seven three nine five" at the menu), is masked (``nlu.redact``); only
+sequences of 12+ digits keep their last four.
 """
 from __future__ import annotations
 
 import re
 
+from voice_agent.nlu.redact import mask_caller_digits
 from voice_agent.store.crypto import luhn_ok
 from voice_agent.store.db import iso, utcnow
 
@@ -36,6 +40,9 @@ class CallsMixin:
                  confidence: float | None = None, redact: bool = False) -> None:
         stored = REDACTED if redact else mask_card_numbers(text or "")
         with self.tx() as db:
+            if speaker == "caller" and not redact:
+                row = db.execute("SELECT lang FROM calls WHERE id = ?", [call_id]).fetchone()
+                stored = mask_caller_digits(stored, row[0] if row else None)
             db.execute("INSERT INTO turns (call_id, speaker, text, expecting, confidence, redacted,"
                        " at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                        [call_id, speaker, stored, expecting, confidence, int(redact),
