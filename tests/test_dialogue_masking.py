@@ -63,3 +63,25 @@ def test_a_dispute_reason_keeps_words_and_masks_numbers(agent):
     stored = stored_caller_turns(agent, session)
     assert "they charged my card **** **** **** 1111 twice" in stored
     assert "4111 1111" not in stored
+
+
+@pytest.mark.parametrize("said, stored", [
+    ("my card is four one one one one one one one one one one one one one one one",
+     "my card is * * * * * * * * * * * * one one one one"),
+    ("사 일 일 일 일 일 일 일 일 일 일 일 일 일 일 일", "* * * * * * * * * * * * 일 일 일 일"),
+    ("my pin is four three two one.", "my pin is * * * *"),
+    ("i want one more thing and two bills", "i want one more thing and two bills"),
+    ("pay one two three", "pay one two three"),
+])
+def test_digit_words_are_masked_like_digits(said, stored):
+    from voice_agent.dialogue.masking import digit_words, mask_digit_words
+    assert mask_digit_words(said, digit_words(("en", "es", "ko"))) == stored
+
+
+def test_a_card_number_spoken_as_words_at_the_menu_is_masked(agent):
+    session, _ = agent.start(lang="en")
+    agent.step(session, CallerEvent(
+        text="pay with four one one one one one one one one one one one one one one one"))
+    agent.hangup(session)
+    stored = stored_caller_turns(agent, session)
+    assert "pay with * * * * * * * * * * * * one one one one" in stored
