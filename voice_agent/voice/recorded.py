@@ -1,8 +1,11 @@
 """A call from recorded caller turns (one WAV per turn): replies as WAVs and a transcript.
 
-All turn files are read before the call starts, so a file that is not usable audio stops the
-command with a clear message and nothing is written to the database. A file with no speech (or
-no samples at all) is the caller's silence, which the dialogue handles as no input.
+All turn files are checked before the call starts (their headers: the data of a WAV with a
+usable header always decodes), so a file that is not usable audio stops the command with a
+clear message and nothing is written to the database. Each turn's audio is read a chunk at a
+time, at the rate the call hears it, only when it is played: one turn in memory at a time,
+without read_wav's several copies. A file with no speech (or no samples at all) is the
+caller's silence, which the dialogue handles as no input.
 """
 from __future__ import annotations
 
@@ -12,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from voice_agent.voice.audio import read_wav, write_wav
-from voice_agent.voice.pipeline import Exchange, VoiceCall
+from voice_agent.voice.audio import stream_wav, wav_format, write_wav
+from voice_agent.voice.pipeline import NATIVE_RATES, RATE, Exchange, VoiceCall
 
 
 @dataclass
@@ -21,16 +24,19 @@ class Turn:
     """One recorded caller turn, decoded."""
 
     path: Path
-    pcm: bytes
+    pcm: bytes | None          # None: read from ``path`` when the turn is played
     rate: int
+
+    def audio(self) -> bytes:
+        return self.pcm if self.pcm is not None else b"".join(stream_wav(self.path, self.rate))
 
 
 def load_turns(paths: list[str | Path]) -> list[Turn]:
-    """Read every turn file (raises AudioError naming the first bad one)."""
+    """Check every turn file (raises AudioError naming the first bad one)."""
     turns = []
     for p in paths:
-        pcm, rate = read_wav(p)
-        turns.append(Turn(Path(p), pcm, rate))
+        rate = wav_format(p).rate
+        turns.append(Turn(Path(p), None, rate if rate in NATIVE_RATES else RATE))
     return turns
 
 
@@ -59,7 +65,7 @@ def run_recorded(call: VoiceCall, turns: list[Turn], out_dir: Path,
         if call.ended:
             unused.append(str(turn.path))
             continue
-        ex = call.take_recording(turn.pcm, turn.rate)
+        ex = call.take_recording(turn.audio(), turn.rate)
         files[ex.index] = str(turn.path)
         save_reply(ex, out_dir)
         caption(ex, show)
