@@ -218,14 +218,21 @@ def crash_test(workdir: Path, kills: int, seed: int = 0, max_delay_s: float = 0.
         replay = rng.choice(sorted(confirmed)) if confirmed else None
         start = max(0, next_i - 1)
         args = [str(config), str(start), "8" if last else "100000"] + ([replay] if replay else [])
-        proc = subprocess.Popen(child_command("pay", *args), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, cwd=str(ROOT))
-        ready = proc.stdout.readline()         # the store is open: kill during payments
-        if not last:
-            if ready.strip() == "ready":
-                time.sleep(rng.uniform(0.0, max_delay_s))
-            proc.send_signal(signal.SIGKILL)
-        out, err = proc.communicate(timeout=120)
+        # stderr goes to a file: communicate() would read the pipes' raw descriptors and lose
+        # whatever readline() below had already buffered (a "try" line, say).
+        with tempfile.TemporaryFile("w+") as errfile:
+            proc = subprocess.Popen(child_command("pay", *args), stdout=subprocess.PIPE,
+                                    stderr=errfile, text=True, cwd=str(ROOT))
+            ready = proc.stdout.readline()         # the store is open: kill during payments
+            if not last:
+                if ready.strip() == "ready":
+                    time.sleep(rng.uniform(0.0, max_delay_s))
+                proc.send_signal(signal.SIGKILL)
+            out = ready + proc.stdout.read()       # the buffered rest, then up to EOF
+            proc.stdout.close()
+            proc.wait(timeout=120)
+            errfile.seek(0)
+            err = errfile.read()
         if not last and proc.returncode != -signal.SIGKILL:
             raise Violation(f"child ended by itself ({proc.returncode}): {err.strip()[-500:]}")
         if last and proc.returncode != 0:
