@@ -87,3 +87,14 @@ def test_store_commands_write_the_log_and_others_do_not(tmp_path):
     assert all(STAMP.match(line) for line in lines), lines
     assert voice_agent("config", "show", "--db", str(tmp_path / "other.db")).returncode == 0
     assert not (tmp_path / "other.db.log").exists()
+
+
+def test_a_command_without_the_store_logs_only_its_problems(tmp_path):
+    db = tmp_path / "agent.db"
+    code = FAULTY.replace("{raise_line}", 'raise KeyError("x")').replace('"calls"', '"models"')
+    proc = subprocess.run([sys.executable, "-c", code, "models", "list", "--db", str(db)],
+                          capture_output=True, text=True, cwd=str(ROOT), timeout=120)
+    assert proc.returncode == 1 and str(tmp_path / "agent.db.log") in proc.stderr, proc.stderr
+    assert "KeyError" in (tmp_path / "agent.db.log").read_text(encoding="utf-8")
+    assert voice_agent("models", "list", "--db", str(tmp_path / "b.db")).returncode == 0
+    assert not (tmp_path / "b.db.log").exists()

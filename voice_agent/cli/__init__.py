@@ -105,7 +105,7 @@ def unexpected(command: str, exc: Exception, log_file) -> int:
     elif log_file is not None:
         where = f"the log {log_file.path} could not be written ({log_file.problem})"
     else:
-        where = "no log file for this command (set log_path to keep the details)"
+        where = "the details were not logged (the settings could not be read)"
     print(f"voice-agent: {command} stopped on an unexpected error ({what}); {where}",
           file=sys.stderr)
     return 1

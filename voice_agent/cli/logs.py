@@ -21,7 +21,8 @@ from pathlib import Path
 LOGGER = "voice_agent"
 # A digit, then digits with at most one separator between each two: 4111 1111 1111 1111 is one run.
 _RUN = re.compile(r"\d(?:[ \-.]?\d){3,}")
-# Commands that never open the database: they write a log only if a log file was configured.
+# Commands that never open the database: they write the log only for warnings and errors, unless
+# log_path was set explicitly.
 NO_STORE = frozenset({"config", "understand", "transcribe", "say", "models"})
 
 
@@ -111,8 +112,10 @@ def setup(command: str | None, settings=None) -> LogFile | None:
     logger.propagate = False
     mask = DigitMask()
     log_file = None
-    if settings is not None and (command not in NO_STORE or settings.data.get("log_path")):
+    if settings is not None:
         log_file = LogFile(settings.log_path)
+        if command in NO_STORE and not settings.data.get("log_path"):
+            log_file.setLevel(logging.WARNING)     # only a problem opens the file
         log_file.addFilter(mask)
         log_file.setFormatter(UtcFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger.addHandler(log_file)
