@@ -303,3 +303,24 @@ def test_live_listener_decodes_while_the_caller_speaks(env):
         assert call.respond(heard).turn.lang == "ko"
     finally:
         store.close()
+
+
+def test_spoken_runs_resolve_korean_particles(env):
+    """A turn split into language runs (one carries an English prompt) still gets its Korean
+    particles agreed, as the text version does: never '[을/를]' read aloud."""
+    from voice_agent.dialogue.events import AgentTurn, Reply
+    from voice_agent.dialogue.prompts import Money, Prompt
+    tmp, db, settings = env
+    store, nlu, agent = open_parts(settings)
+    try:
+        replies = (Reply("balance_suspended", {"amount": Money(9800)}),
+                   Reply("goodbye", {}, lang="en"))
+        say = agent.prompts.render("ko", replies)
+        turn = AgentTurn(say=say, lang="ko", expecting="intent", state="menu", ended=False,
+                         replies=replies)
+        runs = spoken_segments(agent.prompts, turn)
+        spoken = " ".join(t for _, t in runs)
+        assert "[" not in spoken and "을/를" not in spoken
+        assert "[" not in say
+    finally:
+        store.close()

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from voice_agent.dialogue.keypad import MAX_KEYS, entry_complete
 from voice_agent.sip.call import CallLine
 from voice_agent.voice.audio import convert
 from voice_agent.voice.dtmf import DtmfDetector
@@ -31,9 +32,6 @@ from voice_agent.voice.pipeline import Exchange, Heard, VoiceCall
 log = logging.getLogger("voice_agent.sip")
 
 # Expectations a single key answers (menus, yes/no): no "#" or pause needed.
-ONE_KEY = {"language", "intent", "payment_method", "confirm"}
-KEY_PAUSE_S = 3.0          # a pause this long ends a keyed entry without "#"
-MAX_KEYS = 24
 # While a prompt plays and nobody speaks, the no-input clock must not run.
 PROMPT_CLOCK_RESET_S = 1.0
 
@@ -130,10 +128,6 @@ class PhoneCall:
             self.report.barge_ins += 1
             self._event("barge_in", by=why)
 
-    def _keys_done(self, keys: str, since_last_key: float, expecting: str) -> bool:
-        return ("#" in keys or "*" in keys or expecting in ONE_KEY or len(keys) >= MAX_KEYS
-                or since_last_key >= KEY_PAUSE_S)
-
     def _listen(self, turn) -> Heard | None:
         """The caller's answer to ``turn``; None when the caller hung up."""
         endpointer = Endpointer.from_settings(self.settings["audio"], rate=self.line.rate)
@@ -156,7 +150,7 @@ class PhoneCall:
                 keys, last_key = (keys + new_keys)[:MAX_KEYS], time.monotonic()
                 endpointer.reset()                               # tones are not speech
             if keys:
-                if self._keys_done(keys, time.monotonic() - last_key, turn.expecting):
+                if entry_complete(turn.expecting, keys, time.monotonic() - last_key):
                     return self._heard_keys(keys)
                 continue
             if not chunk or self.tones.tone_on:

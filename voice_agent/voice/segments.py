@@ -52,7 +52,7 @@ def spoken_segments(prompts, turn) -> list[tuple[str, str]]:
                     params[key] = " ".join(marks)
                 else:
                     params[key] = prompts.format_value(lang, value)
-            text = prompts.text(lang, reply.key).format(**params)
+            text = prompts.agree(lang, prompts.text(lang, reply.key).format(**params))
             for piece in re.split("(\x00\\d+\x00)", text):
                 if piece in foreign:
                     add(*foreign[piece])
