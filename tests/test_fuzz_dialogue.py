@@ -20,6 +20,7 @@ from voice_agent.store import Store
 
 NLU = Understander(languages=("en", "es", "ko"))
 ACCEPT = 0.85
+CONFIRM = 0.5
 
 # What a caller might answer at each step: right answers, wrong ones, and keypad variants.
 ANSWERS = {
@@ -52,12 +53,15 @@ def yes_no_phrases(lang: str) -> list[tuple[tuple[str, ...], str]]:
     return sorted(table, key=lambda item: -len(item[0]))
 
 
-def explicit_yes(said: CallerEvent, lang: str) -> bool:
+def explicit_yes(said: CallerEvent, lang: str, rechecked: bool = False) -> bool:
     """Our own reading of consent: key 1 alone, or typed/heard-for-sure text whose first
-    yes-or-no phrase (from the language's yes/no lists) is a yes."""
+    yes-or-no phrase (from the language's yes/no lists) is a yes. Right after the agent's
+    "just to be sure" re-ask, a yes heard in the confirm band counts too (issue 4's policy for
+    phone audio); below the confirm band never."""
     if said.dtmf is not None:
         return said.dtmf.replace("#", "").strip() == "1"
-    if not said.text or (said.confidence is not None and said.confidence < ACCEPT):
+    floor = CONFIRM if rechecked else ACCEPT
+    if not said.text or (said.confidence is not None and said.confidence < floor):
         return False
     words = tokens(said.text)
     loose = lang == "ko"
@@ -137,7 +141,8 @@ def test_random_calls_never_crash_and_never_pay_without_a_yes(template, tmp_path
             if now != count:
                 assert now == count + 1, f"{now - count} payments from one turn"
                 assert before.expecting == "confirm", (before.state, caller)
-                assert explicit_yes(caller, before.lang), (before.state, caller)
+                rechecked = any(r.key.endswith("recheck") for r in before.replies)
+                assert explicit_yes(caller, before.lang, rechecked), (before.state, caller)
                 count = now
         paid = store.db.execute("SELECT COUNT(*) FROM payments WHERE call_id = ?",
                                 [session.call_id]).fetchone()[0]
@@ -155,6 +160,8 @@ def test_the_consent_oracle():
     assert explicit_yes(CallerEvent(dtmf="1#"), "en")
     assert explicit_yes(CallerEvent(text="네 맞아요"), "ko")
     assert not explicit_yes(CallerEvent(text="yes", confidence=0.6), "en")
+    assert explicit_yes(CallerEvent(text="yes", confidence=0.6), "en", rechecked=True)
+    assert not explicit_yes(CallerEvent(text="yes", confidence=0.4), "en", rechecked=True)
     assert not explicit_yes(CallerEvent(text="no yes"), "en")
     assert not explicit_yes(CallerEvent(dtmf="11"), "en")
     assert not explicit_yes(CallerEvent(text="pay it"), "en")
