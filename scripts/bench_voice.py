@@ -6,15 +6,21 @@
 1. Model: load time and resident memory of the Korean Vosk model (process-wide, loaded once).
 2. Real-time factor (processing time / audio time, lower is faster) on the same synthesized
    caller audio: raw Vosk (open vocabulary, and with the turn's grammar) against our pipeline
-   (DTMF check + endpointing + grammar decode + n-best + open-vocabulary fallback + judging).
-3. End of speech -> first reply audio: from the moment the endpointer hands over an utterance to
-   the moment the agent's reply PCM is ready (recognition + NLU + dialogue + espeak-ng), with a
-   cold and a warm prompt cache. The endpointer itself waits audio.end_silence_ms before that.
-4. Memory per call: resident memory added per concurrent call (one recognizer pair each).
+   (DTMF check + endpointing + grammar decode with its n-best + open vocabulary when needed).
+3. Live recognition: clips arrive 20 ms at a time on a simulated real-time clock and are decoded
+   as they arrive (TurnListener with the call, as on the kiosk). "End of speech -> recognised"
+   is what is left when the endpointer hands the utterance over: the decoding still queued
+   behind real time plus the final step. Shown for a process's first call with cold recognizers,
+   after ``warm_up``, and for a later call; plus the end-of-speech wait per kind of answer.
+4. End of speech -> first reply audio through the real Agent and store (recognition + NLU +
+   dialogue + espeak-ng), cold and warm prompt cache.
+5. Memory per call: resident memory added per concurrent call.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import statistics
@@ -33,6 +39,7 @@ from voice_agent.voice.audio import read_wav, silence  # noqa: E402
 PHRASES = [("요금 낼게요", "intent"), ("네", "confirm"), ("아니요", "confirm"), ("상담원", "intent"),
            ("카드", "payment_method"), ("스페인어", "language"), ("잔액 확인", "intent"),
            ("안녕히 계세요", "intent")]
+CHUNK = 640          # 20 ms at 16 kHz, as a phone line delivers it
 
 
 def rss_mb() -> float:
@@ -49,6 +56,45 @@ def synth(text: str, work: Path) -> bytes:
     return silence(0.4, 16000) + pcm + silence(1.0, 16000)
 
 
+def ms(values: list[float]) -> str:
+    if not values:
+        return "n/a"
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return f"median {statistics.median(values) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
+
+
+def live_turn(call, settings, pcm: bytes) -> tuple[float, float]:
+    """One clip through the live listener on a simulated clock: (left after end of speech, wait).
+
+    Chunk k arrives at k*20 ms; its processing starts when it has arrived and the previous one
+    is done. What remains when the utterance is handed over is the queue behind real time.
+    """
+    from voice_agent.voice.pipeline import TurnListener
+    listener = TurnListener(settings, call=call)
+    stream = pcm + silence(2.0, 16000)
+    clock = 0.0                    # when the processing of everything so far is done
+    for k, pos in enumerate(range(0, len(stream), CHUNK)):
+        arrives = (k + 1) * CHUNK / 32000
+        started = time.perf_counter()
+        found = listener.feed(stream[pos: pos + CHUNK])
+        if found is not None and hasattr(found, "pcm"):
+            call.hear_utterance(found)
+        clock = max(clock, arrives) + time.perf_counter() - started
+        if found is not None:
+            return clock - arrives, arrives - speech_end(pcm)
+    return float("nan"), float("nan")
+
+
+def speech_end(pcm: bytes) -> float:
+    """Where the speech in a clip really ends (last 10 ms frame above 2% of full scale)."""
+    import numpy as np
+    from voice_agent.voice.audio import from_pcm16
+    x = np.abs(from_pcm16(pcm))
+    frames = x[: len(x) // 160 * 160].reshape(-1, 160).max(axis=1)
+    return float((np.nonzero(frames > 0.02)[0][-1] + 1) * 160 / 16000)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--utterances", type=int, default=16, help="utterances per measurement")
@@ -61,9 +107,9 @@ def main() -> int:
 
     import vosk
     from voice_agent.nlu import Understander
-    from voice_agent.voice.asr import Recognizer, load_model
+    from voice_agent.voice.asr import Recognizer, SpeechModel, load_model
     from voice_agent.voice.models import find_model
-    from voice_agent.voice.pipeline import VoiceCall
+    from voice_agent.voice.pipeline import VoiceCall, warm_up
 
     info = find_model(settings, "ko")
     if info is None:
@@ -74,11 +120,40 @@ def main() -> int:
     t0 = time.perf_counter()
     model = load_model(info.path)
     load_s = time.perf_counter() - t0
-    print(f"model      ko from {info.source}: load {load_s:.2f} s, +{rss_mb() - before:.0f} MB RSS")
+    print(f"model      ko from {info.source}: load {load_s:.2f} s, +{rss_mb() - before:.0f} MB RSS; "
+          f"load average {os.getloadavg()[0]:.2f}")
 
     clips = [(synth(text, work), text, expect) for text, expect in PHRASES]
     clips = (clips * (args.utterances // len(clips) + 1))[: args.utterances]
     audio_s = sum(len(pcm) / 32000 for pcm, _, _ in clips)
+
+    # 3 first: the live section needs recognizers nobody has warmed yet.
+    def live_call(speech_model: SpeechModel) -> VoiceCall:
+        call = VoiceCall(agent=None, settings=settings, nlu=nlu, recognizer_factory=lambda lang, rate:
+                         Recognizer.from_settings(speech_model, settings, rate, lang, nlu))
+        call.turn = SimpleNamespace(lang="ko", expecting=None)
+        return call
+
+    waits: dict[str, list[float]] = {}
+    for label in ("first call, cold", "first call, after warm_up", "later call"):
+        if label != "later call":
+            fresh = SpeechModel(model.model, model.path)          # an empty pool: a new process
+            if "warm_up" in label:
+                import voice_agent.voice.pipeline as pipeline
+                with _using_model(pipeline, fresh):
+                    spent = warm_up(settings, nlu, ["ko"])
+                print(f"warm_up    ko: {spent['ko']:.2f} s (once per process, in a thread)")
+        call = live_call(fresh)
+        left = []
+        for pcm, _, expect in clips:
+            call.turn.expecting = expect
+            rest, wait = live_turn(call, settings, pcm)
+            left.append(rest)
+            waits.setdefault(expect, []).append(wait)
+        call.close_recognizers()
+        print(f"live       end of speech -> recognised, {label:26}: {ms(left)}")
+    for expect, values in waits.items():
+        print(f"wait       end-of-speech wait expecting {expect:15}: {ms(values)}")
 
     def timed(fn) -> float:
         start = time.perf_counter()
@@ -119,25 +194,26 @@ def main() -> int:
     from voice_agent.cli import main as cli_main
     from voice_agent.cli.voice_cmds import open_agent
     from voice_agent.voice.endpoint import find_speech
-    import contextlib, io
     with contextlib.redirect_stdout(io.StringIO()):
         cli_main(["db", "init", "--demo", "--db", str(work / "bench.db"), "--set", "password_hash.n=1024"])
     store, nlu2, agent = open_agent(settings)
-    intent = find_speech(synth("요금 낼게요", work), 16000, settings["audio"])
+    intent = synth("요금 낼게요", work)
     latencies = {"cold cache": [], "warm cache": []}
     for label in ("cold cache", "warm cache"):
         for _ in range(5 if label == "warm cache" else 1):
             vc = VoiceCall(agent, settings, nlu2, lang="ko")
             vc.start()
+            live = vc.listen(16000)
+            found = find_speech(intent, 16000, settings["audio"], on_speech=live.feed)  # as spoken
             start = time.perf_counter()
-            ex = vc.respond(vc.hear_utterance(intent), start)
+            vc.respond(vc.hear_utterance(found), start)
             latencies[label].append(time.perf_counter() - start)
             vc.hang_up()
     store.close()
     for label, values in latencies.items():
         print(f"latency    end of speech -> reply audio ({label}): "
               f"{statistics.median(values) * 1000:.0f} ms median of {len(values)} "
-              f"(+ {settings['audio']['end_silence_ms']} ms end-of-speech silence)")
+              f"(+ the end-of-speech wait)")
 
     # Memory per call: N calls alive at once, each having decoded a grammar and an open turn.
     before = rss_mb()
@@ -152,6 +228,17 @@ def main() -> int:
     print(f"memory     per call (grammar + open recognizer after 4 turns): {per_call:.1f} MB "
           f"({args.calls} calls); process RSS {rss_mb():.0f} MB")
     return 0
+
+
+@contextlib.contextmanager
+def _using_model(pipeline, speech_model):
+    """warm_up loads models by path; point it at the fresh (empty-pool) wrapper for the test."""
+    original = pipeline.load_model
+    pipeline.load_model = lambda path: speech_model
+    try:
+        yield
+    finally:
+        pipeline.load_model = original
 
 
 if __name__ == "__main__":
