@@ -124,6 +124,7 @@ class SpeechModel:
 
     def give_back(self, rate: int, rec: Any) -> None:
         """Return a recognizer whose last utterance was finished with ``FinalResult``."""
+        rec.Reset()            # also clears the last result text it keeps (it may hold digits)
         with self._lock:
             idle = self._idle.setdefault(rate, [])
             if len(idle) < self.keep_idle:
