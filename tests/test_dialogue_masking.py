@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from voice_agent.dialogue import Agent, CallerEvent
-from voice_agent.dialogue.masking import mask_digit_runs
+from voice_agent.redact import mask_digit_runs
 from voice_agent.settings import load_settings
 from voice_agent.store import Store
 
@@ -18,7 +18,7 @@ CARD = "4111111111111111"
     (f"dtmf:{CARD}#", "dtmf:************1111#"),
     ("4111-1111-1111-1111", "****-****-****-1111"),
     ("my pin is 1234", "my pin is ****"),           # a run of four: nothing kept
-    ("call me at 803.555.0100", "call me at ***.***.0100"),
+    ("call me at 803.555.0100", "call me at ***.***.****"),   # under 12 digits: nothing kept
     ("pay 50 dollars on the 12th", "pay 50 dollars on the 12th"),   # short numbers stay
     ("charged 123 twice", "charged 123 twice"),
     ("no digits at all", "no digits at all"),
@@ -74,7 +74,7 @@ def test_a_dispute_reason_keeps_words_and_masks_numbers(agent):
     ("pay one two three", "pay one two three"),
 ])
 def test_digit_words_are_masked_like_digits(said, stored):
-    from voice_agent.dialogue.masking import digit_words, mask_digit_words
+    from voice_agent.redact import digit_words, mask_digit_words
     assert mask_digit_words(said, digit_words(("en", "es", "ko"))) == stored
 
 

@@ -10,7 +10,8 @@ import sys
 import textwrap
 
 from test_faults_support import ROOT, no_traceback, voice_agent
-from voice_agent.cli.logs import DigitMask, mask_digits
+from voice_agent.cli.logs import DigitMask
+from voice_agent.redact import mask_digits
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO|WARNING|ERROR) ")
 

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from test_faults_support import voice_agent
-from voice_agent.nlu.redact import mask_caller_digits, mask_spoken_digits
+from voice_agent.redact import mask_caller_digits, mask_spoken_digits
 
 HASH = ["--set", "password_hash.n=256"]
 

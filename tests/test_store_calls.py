@@ -7,7 +7,7 @@ from test_store_support import CARD, settings, store  # noqa: F401
 
 from voice_agent.cli import main
 from voice_agent.store import Store
-from voice_agent.store.calls import mask_card_numbers
+from voice_agent.redact import mask_card_numbers
 
 
 def test_turns_in_order_with_redaction(store):

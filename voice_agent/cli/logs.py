@@ -4,8 +4,9 @@ Commands that use the store log to ``settings.log_path`` (default ``<database>.l
 one line per record with a UTC ISO-8601 timestamp; warnings and errors also reach stderr as one
 line each, without a traceback (the traceback goes to the file). Code never logs what a caller
 said or keyed; as a safety net, ``DigitMask`` masks every run of four or more digits (spaces,
-dashes and dots between digits count as one run) in messages and tracebacks before any handler
-writes them, so a card number, PIN or SSN digits inside an exception message stay out.
+dashes and dots between digits count as one run; ``voice_agent.redact.mask_digits``) in
+messages and tracebacks before any handler writes them, so a card number, PIN or SSN digits
+inside an exception message stay out.
 
 The file is opened on the first record, and a log that cannot be written (read-only or full
 disk) never stops a command: the record is dropped and ``LogFile.problem`` says why.
@@ -13,22 +14,16 @@ disk) never stops a command: the record is dropped and ``LogFile.problem`` says 
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import time
 from pathlib import Path
 
+from voice_agent.redact import mask_digits  # the masking rules live there; cli uses logs.mask_digits
+
 LOGGER = "voice_agent"
-# A digit, then digits with at most one separator between each two: 4111 1111 1111 1111 is one run.
-_RUN = re.compile(r"\d(?:[ \-.]?\d){3,}")
 # Commands that never open the database: they write the log only for warnings and errors, unless
 # log_path was set explicitly.
 NO_STORE = frozenset({"config", "understand", "transcribe", "say", "models"})
-
-
-def mask_digits(text: str) -> str:
-    """Every run of 4+ digits as '*' (separators kept): logs need no part of a number."""
-    return _RUN.sub(lambda m: re.sub(r"\d", "*", m.group(0)), text)
 
 
 class DigitMask(logging.Filter):

@@ -17,7 +17,7 @@ from voice_agent.dialogue.events import AgentTurn, CallerEvent, Reply
 from voice_agent.dialogue.flow import Ctx, Input, Step
 from voice_agent.dialogue.flows import Registry, default_registry
 from voice_agent.dialogue.keypad import CANCEL_KEY, END_KEY
-from voice_agent.dialogue.masking import digit_words, mask_digit_runs, mask_digit_words
+from voice_agent.redact import digit_words, mask_digit_runs, mask_digit_words
 from voice_agent.dialogue.prompts import Digits, Money, Prompts
 from voice_agent.dialogue.session import Session
 from voice_agent.dialogue.validators import normalize_expiry
@@ -275,7 +275,8 @@ class Agent:
         else:
             text = (event.text or "").strip()
         redact = step.redact and session.unsure is None
-        # The one place caller turns are stored: a number blurted at any step keeps its last four.
+        # The one place caller turns are stored: a number blurted at any step is masked
+        # (voice_agent.redact: a card number of 12+ digits keeps its last four).
         text = mask_digit_words(mask_digit_runs(text), digit_words(self.settings.languages))
         self.store.add_turn(session.call_id, "caller", text, expecting=step.expecting,
                             confidence=event.confidence, redact=redact)

@@ -4,27 +4,13 @@
 SSN is being given). As a second line of defence, any run of 12-19 digits that passes the Luhn
 check (a card number the dialogue forgot to flag) is masked down to its last four, and in a
 caller's turn every sequence of 4+ digits, in numerals or in number words of any of our
-languages ("my pin is seven three nine five" at the menu), is masked (``nlu.redact``); only
-sequences of 12+ digits keep their last four.
+languages ("my pin is seven three nine five" at the menu), is masked; only
+sequences of 12+ digits keep their last four. The rules live in ``voice_agent.redact``.
 """
 from __future__ import annotations
 
-import re
-
-from voice_agent.nlu.redact import mask_caller_digits
-from voice_agent.store.crypto import luhn_ok
+from voice_agent.redact import REDACTED, mask_caller_digits, mask_card_numbers
 from voice_agent.store.db import iso, utcnow
-
-REDACTED = "[redacted]"
-# 12-19 digits, optionally separated by single spaces or dashes.
-_DIGIT_RUN = re.compile(r"\d(?:[ -]?\d){11,18}")
-
-
-def mask_card_numbers(text: str) -> str:
-    def repl(m: re.Match) -> str:
-        digits = re.sub(r"\D", "", m.group(0))
-        return f"[card ending {digits[-4:]}]" if luhn_ok(digits) else m.group(0)
-    return _DIGIT_RUN.sub(repl, text)
 
 
 class CallsMixin:
