@@ -370,6 +370,16 @@ def bench_store(work: Path, payments: int, accounts: int) -> dict:
 
 # --- the table -----------------------------------------------------------------------------
 
+def bench_sip_section(work: Path, batches: list[int]) -> dict:
+    """Concurrent SIP calls (baresip callers on 127.0.0.1 paying by keypad), one process."""
+    import bench_sip  # pjsua2 is optional: imported only when asked for
+    if not bench_sip.bs.available():
+        return {"skipped": "baresip with aufile/sndfile/aubridge is not installed"}
+    from voice_agent.settings import load_settings
+    base = load_settings(env={}, cwd=work, cli={"password_hash": {"n": 1024, "r": 8, "p": 1}})
+    return {"rounds": [bench_sip.round_of(n, base, work) for n in batches]}
+
+
 def table(r: dict) -> str:
     m, rec, lat, cap, mem = r["machine"], r["recognition"], r["latency"], r["capacity"], r["memory"]
     nlu, tts, st = r["nlu"], r["tts"], r["store"]
@@ -406,6 +416,13 @@ def table(r: dict) -> str:
         ("store, import", f"{st['accounts_imported_per_s']} accounts per second "
          f"(scrypt n={st['scrypt_n']}, {st['accounts']} accounts)"),
     ]
+    for sip in r.get("sip", {}).get("rounds", []):
+        rows.append((f"SIP, {sip['calls']} calls at once",
+                     f"{sip['paid']} paid, {sip['busy']} busy, reply median "
+                     f"{sip['reply_ms_median']} ms p95 {sip['reply_ms_p95']} ms, agent CPU "
+                     f"{sip['agent_cpu_s_per_call']} s per call"))
+    if "skipped" in r.get("sip", {}):
+        rows.append(("SIP", r["sip"]["skipped"]))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
@@ -414,6 +431,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (under 2 minutes)")
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    ap.add_argument("--sip", action="store_true",
+                    help="also measure concurrent phone calls over SIP (needs baresip and "
+                         "pjsua2-python: scripts/bench_sip.py's rounds of 1 and 4 calls)")
     args = ap.parse_args(argv)
     q = args.quick
     started = time.perf_counter()
@@ -455,6 +475,9 @@ def main(argv: list[str] | None = None) -> int:
         result["tts"] = bench_tts(settings, work, 12 if q else 30)
         step("store")
         result["store"] = bench_store(work, 100 if q else 400, 30 if q else 120)
+        if args.sip:
+            step("sip")
+            result["sip"] = bench_sip_section(work, [2] if q else [1, 4])
         step("done")
         result["section_seconds"] = timings
     result["seconds"] = round(time.perf_counter() - started, 1)
