@@ -13,7 +13,8 @@ from voice_agent.settings import load_settings
 from voice_agent.voice import dtmf
 from voice_agent.voice.audio import from_pcm16, noise, read_wav, silence, write_wav
 from voice_agent.voice.endpoint import Utterance
-from voice_agent.voice.pipeline import TurnListener, VoiceCall, redact
+from voice_agent.redact import redact_entry
+from voice_agent.voice.pipeline import TurnListener, VoiceCall
 from voice_agent.voice.segments import spoken_segments
 
 FAST = ["--set", "password_hash.n=1024"]
@@ -119,10 +120,10 @@ def test_truncated_turn_file_still_plays(env):
 
 
 def test_redaction_rules():
-    assert redact("8642#", "pin") == "[redacted]"
-    assert redact("4111111111111111#", "card_number") == "************1111"
-    assert redact("300400500#", "account_number") == "300400500#"
-    assert redact(None, "pin") is None
+    assert redact_entry("8642#", "pin") == "[redacted]"
+    assert redact_entry("4111111111111111#", "card_number") == "************1111"
+    assert redact_entry("300400500#", "account_number") == "300400500#"
+    assert redact_entry(None, "pin") is None
 
 
 def test_greeting_is_spoken_in_each_language_of_the_menu(env):

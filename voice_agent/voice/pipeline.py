@@ -11,7 +11,7 @@ them); otherwise its first utterance is recognised; no speech at all is the no-i
 Speech is decoded while it is spoken (``LiveRecognition``, fed by the endpointer), so the end of
 speech leaves only the recognizer's final step before the dialogue answers.
 What the caller says or keys while the dialogue expects a secret never reaches a caption or a
-transcript in clear (see ``redact``).
+transcript in clear (see ``voice_agent.redact.redact_entry``).
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from voice_agent.dialogue.keypad import entry_complete
+from voice_agent.redact import SECRET_ENTRIES, redact_entry
 from voice_agent.voice import dtmf
 from voice_agent.voice.asr import AsrResult, Recognizer, load_model
 from voice_agent.voice.audio import convert, silence
@@ -33,20 +34,6 @@ from voice_agent.voice.tts import SpeechError, Synthesizer
 RATE = 16000
 NATIVE_RATES = (8000, 16000)       # recognised as they come; anything else is resampled to RATE
 # Entries never shown in clear; the card and bank numbers keep their last four on displays.
-SECRET = {"pin", "ssn_last4", "card_number", "bank_account_number", "card_expiry"}
-LAST_FOUR = {"card_number", "bank_account_number"}
-
-
-def redact(text: str | None, expecting: str | None) -> str | None:
-    """What may be shown or stored of a caller's entry made while ``expecting``."""
-    if text is None or expecting not in SECRET:
-        return text
-    digits = "".join(c for c in text if c.isdigit())
-    if expecting in LAST_FOUR and len(digits) > 4:
-        return "*" * (len(digits) - 4) + digits[-4:]
-    return "[redacted]"
-
-
 @dataclass
 class Heard:
     """What the caller's turn was taken to be."""
@@ -86,15 +73,15 @@ class Exchange:
         if self.heard.no_input:
             return "(silence)" if not self.heard.note else f"(not understood: {self.heard.note})"
         if self.heard.dtmf:
-            return f"[keys] {redact(self.heard.dtmf, self.expecting_before)}"
+            return f"[keys] {redact_entry(self.heard.dtmf, self.expecting_before)}"
         conf = self.heard.asr
         extra = f"  ({conf.confidence:.2f} {conf.band})" if conf else ""
-        return f"{redact(self.heard.text, self.expecting_before)}{extra}"
+        return f"{redact_entry(self.heard.text, self.expecting_before)}{extra}"
 
     def to_json(self) -> dict[str, Any]:
         h, t = self.heard, self.turn
-        shown = redact(h.text, self.expecting_before) if h else None
-        keys = redact(h.dtmf, self.expecting_before) if h else None
+        shown = redact_entry(h.text, self.expecting_before) if h else None
+        keys = redact_entry(h.dtmf, self.expecting_before) if h else None
         data = {"turn": self.index,
                 "heard": shown, "dtmf": keys,
                 "confidence": round(h.asr.confidence, 3) if h and h.asr and h.text else None,
@@ -103,7 +90,7 @@ class Exchange:
                 "expecting_before": self.expecting_before,
                 "reply": t.say, "lang": t.lang, "expecting": t.expecting, "state": t.state,
                 "ended": t.ended, "reply_audio": self.reply_path.name if self.reply_path else None}
-        if h and h.asr and h.text and self.expecting_before not in SECRET:
+        if h and h.asr and h.text and self.expecting_before not in SECRET_ENTRIES:
             data["alternatives"] = list(h.asr.alternatives)
             data["grammar"] = h.asr.grammar
         if t.ended:
