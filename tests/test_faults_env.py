@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import shutil
 import signal
 import sqlite3
@@ -304,3 +305,25 @@ def test_configured_model_that_is_missing_is_shown_by_models_list_and_stops_call
     text = no_traceback(proc)
     assert proc.returncode == 2 and str(missing) in text, text
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not HAS_KO_MODEL, reason="needs the Korean model package")
+def test_corrupt_model_stops_the_phone_line_with_one_line(tmp_path):
+    """`serve` loads its models before answering: a damaged one is named, Kaldi's option dump
+    and a traceback are not shown."""
+    pytest.importorskip("pjsua2")
+    model = tmp_path / "broken-model"
+    for d in ("am", "conf", "graph"):
+        (model / d).mkdir(parents=True)
+    (model / "am" / "final.mdl").write_bytes(os.urandom(50_000))
+    (model / "conf" / "model.conf").write_text("--not-an-option\n")
+    db = demo_db(tmp_path / "db")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = voice_agent("serve", "--sip", f"127.0.0.1:{port}", "--db", str(db), "--set",
+                       'languages=["ko"]', "--set", "default_language=ko",
+                       "--set", f"models.ko={model}")
+    text = no_traceback(proc)
+    assert proc.returncode == 2 and str(model) in text, text
+    assert len(text.strip().splitlines()) == 1, text      # no option dump

@@ -48,8 +48,13 @@ def cmd_serve(args, settings) -> int:
         with lock:
             print(json.dumps(event, ensure_ascii=False), flush=True)
 
+    from voice_agent.voice.models import ModelError
     services = PhoneServices.build(settings, load_models=False)
-    loaded = services.load_models()
+    try:
+        loaded = services.load_models()
+    except ModelError as exc:
+        services.close()
+        raise CliError(str(exc)) from None
 
     def handler(line) -> None:
         PhoneCall(services, line, on_event=emit).run()

@@ -39,8 +39,8 @@ class PhoneServices:
 
     def load_models(self) -> dict[str, str]:
         """Load the speech model of every language that has one; returns lang -> path."""
-        from voice_agent.voice.asr import load_model
         from voice_agent.voice.models import find_model
+        from voice_agent.voice.models import load as load_model
 
         loaded = {}
         for lang in self.settings.languages:
@@ -48,7 +48,7 @@ class PhoneServices:
             if info is None:
                 log.warning("no speech model for %s: callers in that language can use the keypad", lang)
                 continue
-            self.models[lang] = load_model(info.path)
+            self.models[lang] = load_model(info)
             loaded[lang] = str(info.path)
         return loaded
 

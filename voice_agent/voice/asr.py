@@ -78,6 +78,12 @@ def load_model(path: str | Path) -> "SpeechModel":
         return _models[key]
 
 
+def loaded_model(path: str | Path) -> "SpeechModel | None":
+    """The model for ``path`` if this process loaded it already (no loading, no checks)."""
+    with _models_lock:
+        return _models.get(str(Path(path).resolve()))
+
+
 class SpeechModel:
     """A loaded Vosk model, what we know about its vocabulary, its pool of warm open-vocabulary
     recognizers and how often each expectation needed the open vocabulary. Thread-safe."""

@@ -167,13 +167,17 @@ def run_kiosk(settings, lang: str | None = None, input_device: int | None = None
                 if why.startswith("no speech model") else "connect one or pick one with --input-device/--output-device")
         raise KioskError(f"the kiosk cannot start: {why}; {hint}. Text mode works anywhere: "
                          "voice-agent chat")
-    from voice_agent.voice.asr import load_model
+    from voice_agent.voice.models import ModelError
+    from voice_agent.voice.models import load as load_model
     from voice_agent.voice.tts import Player
     for code in ([lang] if lang else settings.languages):
         info = find_model(settings, code)
         if info is not None:
             print(f"loading the {code} speech model ({info.source}) ...", flush=True)
-            load_model(info.path)          # now, not when the first caller speaks
+            try:
+                load_model(info)           # now, not when the first caller speaks
+            except ModelError as exc:
+                raise KioskError(str(exc)) from None
     store, nlu, agent = open_agent(settings)
     # Expand the open-vocabulary graph in the background: the first caller then decodes warm.
     threading.Thread(target=warm_up, args=(settings, nlu, [lang] if lang else None),

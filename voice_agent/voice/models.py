@@ -157,7 +157,10 @@ def _stderr_to(sink) -> Iterator[None]:
 def load(info: ModelInfo):
     """The loaded model (``asr.load_model``, shared per process), or ModelError naming the folder
     and Kaldi's own reason in one line when Vosk cannot read it (damaged or wrong files)."""
-    from voice_agent.voice.asr import load_model
+    from voice_agent.voice.asr import load_model, loaded_model
+    cached = loaded_model(info.path)      # per call this is the usual case: no checks again
+    if cached is not None:
+        return cached
     problem = layout_problem(info.path)
     if problem:
         raise ModelError(f"the speech model for {info.lang!r} cannot be used: {problem}")

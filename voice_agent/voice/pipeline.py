@@ -23,11 +23,12 @@ from typing import Any, Callable
 from voice_agent.dialogue.keypad import entry_complete
 from voice_agent.redact import SECRET_ENTRIES, redact_entry
 from voice_agent.voice import dtmf
-from voice_agent.voice.asr import AsrResult, Recognizer, load_model
+from voice_agent.voice.asr import AsrResult, Recognizer
 from voice_agent.voice.audio import convert, silence
 from voice_agent.voice.endpoint import (Endpointer, NoInput, Utterance, end_silence_for,
                                          find_speech)
 from voice_agent.voice.models import find_model
+from voice_agent.voice.models import load as load_model
 from voice_agent.voice.segments import spoken_segments
 from voice_agent.voice.tts import SpeechError, Synthesizer
 
@@ -120,7 +121,7 @@ class VoiceCall:
         info = find_model(self.settings, lang)
         if info is None:
             return None
-        return Recognizer.from_settings(load_model(info.path), self.settings, rate, lang, self.nlu)
+        return Recognizer.from_settings(load_model(info), self.settings, rate, lang, self.nlu)
 
     def recognizer(self, lang: str, rate: int = RATE) -> Recognizer | None:
         if (lang, rate) not in self._recognizers:
@@ -383,7 +384,7 @@ def warm_up(settings, nlu, langs=None, rates: tuple[int, ...] = (RATE,), phrases
         info = find_model(settings, lang)
         if info is None or nlu is None:
             continue
-        model = load_model(info.path)
+        model = load_model(info)
         listed = [p for p in nlu.grammar_phrases(lang, "intent") if len(p.split()) >= 2]
         texts = listed[:: max(1, len(listed) // phrases)][:phrases]
         try:
