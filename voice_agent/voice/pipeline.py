@@ -18,15 +18,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from voice_agent.dialogue.keypad import entry_complete
 from voice_agent.redact import SECRET_ENTRIES, redact_entry
 from voice_agent.voice import dtmf
 from voice_agent.voice.asr import AsrResult, Recognizer
 from voice_agent.voice.audio import convert, silence
-from voice_agent.voice.endpoint import (Endpointer, NoInput, Utterance, end_silence_for,
-                                         find_speech)
+from voice_agent.voice.endpoint import Endpointer, NoInput, Utterance, end_silence_for
 from voice_agent.voice.models import find_model
 from voice_agent.voice.models import load as load_model
 from voice_agent.voice.segments import spoken_segments
@@ -167,20 +166,37 @@ class VoiceCall:
     def ended(self) -> bool:
         return self.hung_up or bool(self.turn is not None and self.turn.ended)
 
-    def hear_recording(self, pcm: bytes, rate: int) -> Heard:
+    def hear_recording(self, audio: bytes | Iterable[bytes], rate: int) -> Heard:
         """What a whole recorded caller turn holds: keys, else its first utterance, else silence.
+
+        ``audio`` is the turn's PCM, or its chunks in order (a long file streamed from disk):
+        keys and speech are looked for in one pass, so memory holds a chunk and at most one
+        utterance however long the recording is.
 
         Phone audio (8 kHz) is recognised at 8 kHz: Vosk's own feature pipeline handles the
         narrow band better than our upsampling does (measured: espeak-ng "네" over a G.711 line
-        was heard at 1.0 natively and 0.54 after upsampling). Other rates go to 16 kHz.
+        was heard at 1.0 natively and 0.54 after upsampling). Other rates go to 16 kHz; chunks
+        should already be at that rate (``stream_wav`` resamples with context across chunks).
         """
         native = rate if rate in NATIVE_RATES else RATE
-        pcm = convert(pcm, rate, native)
-        keys = dtmf.detect(pcm, native)
-        if keys:
-            return Heard(dtmf=keys)
+        chunks = [audio] if isinstance(audio, (bytes, bytearray)) else audio
+        tones = dtmf.DtmfDetector(native)
         live = self.listen(native)
-        found = find_speech(pcm, native, self.settings["audio"], on_speech=live.feed)
+        found = None
+        speech = Endpointer.from_settings(self.settings["audio"], rate=native, on_speech=live.feed)
+        speech.no_input_timeout_s = float("inf")    # a recording has no clock to wait on
+        keys = []
+        for chunk in chunks:
+            pcm = convert(bytes(chunk), rate, native)
+            keys.append(tones.feed(pcm))
+            if found is None:
+                found = speech.feed(pcm)
+        pressed = "".join(keys) + tones.finish()
+        if pressed:
+            live.cancel()
+            return Heard(dtmf=pressed)
+        if found is None:
+            found = speech.finish()
         if isinstance(found, NoInput):
             live.cancel()
             return Heard(no_input=True)
@@ -221,9 +237,9 @@ class VoiceCall:
         self.turn = self.agent.step(self.session, heard.event())
         return self._reply(heard, before, started)
 
-    def take_recording(self, pcm: bytes, rate: int) -> Exchange:
+    def take_recording(self, audio: bytes | Iterable[bytes], rate: int) -> Exchange:
         started = time.perf_counter()
-        return self.respond(self.hear_recording(pcm, rate), started)
+        return self.respond(self.hear_recording(audio, rate), started)
 
     def hang_up(self) -> None:
         self.close_recognizers()

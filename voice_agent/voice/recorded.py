@@ -13,7 +13,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from voice_agent.voice.audio import stream_wav, wav_format, write_wav
 from voice_agent.voice.pipeline import NATIVE_RATES, RATE, Exchange, VoiceCall
@@ -27,8 +27,9 @@ class Turn:
     pcm: bytes | None          # None: read from ``path`` when the turn is played
     rate: int
 
-    def audio(self) -> bytes:
-        return self.pcm if self.pcm is not None else b"".join(stream_wav(self.path, self.rate))
+    def audio(self) -> Iterable[bytes]:
+        """The turn's PCM at ``rate``, as chunks streamed from the file when not held."""
+        return [self.pcm] if self.pcm is not None else stream_wav(self.path, self.rate)
 
 
 def load_turns(paths: list[str | Path]) -> list[Turn]:
