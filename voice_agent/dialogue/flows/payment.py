@@ -58,10 +58,12 @@ class PaymentFlow(Flow):
             ctx.say("pay_nothing_due")
             self._ask_other(ctx)
             return
+        past_due_option = 0 < account.past_due_cents < account.balance_cents
         options = (Prompt("pay_amount_options_past_due", {"past_due": Money(account.past_due_cents)})
-                   if 0 < account.past_due_cents < account.balance_cents
-                   else Prompt("pay_amount_options", {}))
-        params = {"balance": Money(account.balance_cents), "options": options}
+                   if past_due_option else Prompt("pay_amount_options", {}))
+        # The keypad offer lists the same choices as the spoken one (no key 2 without a past due).
+        keys = Prompt("pay_amount_keys_past_due" if past_due_option else "pay_amount_keys", {})
+        params = {"balance": Money(account.balance_cents), "options": options, "keys": keys}
         if isinstance(given, int):
             # An amount heard in passing ("pay fifty dollars") is confirmed before it is used.
             ctx.session.state = "payment.amount"
