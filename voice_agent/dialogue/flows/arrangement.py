@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from voice_agent.dialogue.flows.consent import answer_consent, submit
 from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
 from voice_agent.dialogue.flows.method import as_of
 from voice_agent.dialogue.flows.payment import describe
@@ -123,30 +124,18 @@ class ArrangementFlow(Flow):
                 plan=plan_prompt(plan, ctx.today), method=describe(method), fee=fee_text)
 
     def on_confirm(self, ctx: Ctx, inp: Input) -> None:
-        if inp.value == "yes" or inp.dtmf == "1":
-            self._create(ctx)
-        elif inp.no:
-            ctx.session.forget_secrets()
-            ctx.say("arrangement_not_created")
-            ctx.finish()
-        else:   # never set up payments on a guess
-            ctx.miss("pay_confirm_unclear")
+        answer_consent(ctx, inp, self._create, declined="arrangement_not_created")
 
     def _create(self, ctx: Ctx) -> None:
-        from voice_agent.store import StoreError
         session = ctx.session
         was_suspended = ctx.account(refresh=True).status == "suspended"
         plan = session.slots.pop("arrangement_plan")
-        try:
-            arrangement = ctx.store.create_arrangement(session.account, plan,
-                                                       session.slots["method"],
-                                                       call_id=session.call_id, now=as_of(ctx))
-        except StoreError:
-            session.forget_secrets()
-            ctx.say("arrangement_failed")
-            ctx.finish()
+        # An arrangement's payments carry their own keys (from its reference): no new attempt.
+        arrangement = submit(ctx, lambda: ctx.store.create_arrangement(
+            session.account, plan, session.slots["method"], call_id=session.call_id,
+            now=as_of(ctx)), failed="arrangement_failed", new_attempt=False)
+        if arrangement is None:
             return
-        session.forget_secrets()
         ctx.say("arrangement_done", reference=reference(arrangement.reference))
         first = next((p for p in arrangement.installments if p.status == "approved"), None)
         if first is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from voice_agent.dialogue.flows.consent import answer_consent, submit
 from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
 from voice_agent.dialogue.flows.summary import note, reference
 from voice_agent.dialogue.prompts import Digits, Money, Prompt, Spelled, When
@@ -203,31 +204,17 @@ class PaymentFlow(Flow):
                 method=describe(method))
 
     def on_confirm(self, ctx: Ctx, inp: Input) -> None:
-        if inp.value == "yes" or inp.dtmf == "1":
-            self._post(ctx)
-        elif inp.no:
-            ctx.session.forget_secrets()
-            ctx.say("pay_not_submitted")
-            ctx.finish()
-        else:  # anything but an explicit yes or no: ask again; never submit on a guess
-            ctx.miss("pay_confirm_unclear")
+        answer_consent(ctx, inp, self._post, declined="pay_not_submitted")
 
     def _post(self, ctx: Ctx) -> None:
-        from voice_agent.store import StoreError
         session = ctx.session
         slots = session.slots
         amount, fee = int(slots["amount"]), int(slots["fee"])
-        try:
-            result = ctx.store.post_payment(session.account, amount, fee, slots["method"],
-                                            slots["idempotency_key"], call_id=session.call_id)
-        except StoreError:
-            session.forget_secrets()
-            ctx.say("pay_failed")
-            ctx.finish()
+        result = submit(ctx, lambda: ctx.store.post_payment(
+            session.account, amount, fee, slots["method"], slots["idempotency_key"],
+            call_id=session.call_id), failed="pay_failed")
+        if result is None:
             return
-        finally:
-            session.submit_seq += 1
-        session.forget_secrets()
         for key in ("amount", "fee", "idempotency_key"):
             slots.pop(key, None)
         payment = result.payment

@@ -9,6 +9,7 @@ disputed) gets a restoration ticket without a payment.
 """
 from __future__ import annotations
 
+from voice_agent.dialogue.flows.consent import answer_consent, submit
 from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
 from voice_agent.dialogue.flows.payment import describe
 from voice_agent.dialogue.flows.summary import note, reference
@@ -69,31 +70,16 @@ class RestoreFlow(Flow):
                 method=describe(method))
 
     def on_confirm(self, ctx: Ctx, inp: Input) -> None:
-        if inp.value == "yes" or inp.dtmf == "1":
-            self._post(ctx)
-        elif inp.no:
-            ctx.session.forget_secrets()
-            ctx.say("pay_not_submitted")
-            ctx.finish()
-        else:   # never submit a payment on a guess
-            ctx.miss("pay_confirm_unclear")
+        answer_consent(ctx, inp, self._post, declined="pay_not_submitted")
 
     def _post(self, ctx: Ctx) -> None:
-        from voice_agent.store import StoreError
         session = ctx.session
         slots = session.slots
-        try:
-            result = ctx.store.post_payment(session.account, int(slots["restore_amount"]),
-                                            int(slots["restore_fee"]), slots["method"],
-                                            slots["restore_key"], call_id=session.call_id)
-        except StoreError:
-            session.forget_secrets()
-            ctx.say("pay_failed")
-            ctx.finish()
+        result = submit(ctx, lambda: ctx.store.post_payment(
+            session.account, int(slots["restore_amount"]), int(slots["restore_fee"]),
+            slots["method"], slots["restore_key"], call_id=session.call_id), failed="pay_failed")
+        if result is None:
             return
-        finally:
-            session.submit_seq += 1
-        session.forget_secrets()
         payment = result.payment
         if payment.confirmation not in session.payments:
             session.payments.append(payment.confirmation)

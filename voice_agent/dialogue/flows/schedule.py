@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from voice_agent.dialogue.flows.consent import answer_consent, submit
 from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
 from voice_agent.dialogue.flows.method import as_of
 from voice_agent.dialogue.flows.payment import describe
@@ -210,33 +211,18 @@ class ScheduleFlow(Flow):
                 fee=fee_text, total=Money(amount + fee), method=describe(method))
 
     def on_confirm(self, ctx: Ctx, inp: Input) -> None:
-        if inp.value == "yes" or inp.dtmf == "1":
-            self._post(ctx)
-        elif inp.no:
-            ctx.session.forget_secrets()
-            ctx.say("schedule_not_made")
-            ctx.finish()
-        else:   # never schedule money on a guess
-            ctx.miss("pay_confirm_unclear")
+        answer_consent(ctx, inp, self._post, declined="schedule_not_made")
 
     def _post(self, ctx: Ctx) -> None:
-        from voice_agent.store import StoreError
         session = ctx.session
         slots = session.slots
         when = slots["schedule_date"]
-        try:
-            result = ctx.store.post_payment(session.account, int(slots["schedule_amount"]),
-                                            int(slots["schedule_fee"]), slots["method"],
-                                            slots["schedule_key"], call_id=session.call_id,
-                                            scheduled_for=when, now=as_of(ctx))
-        except StoreError:
-            session.forget_secrets()
-            ctx.say("schedule_failed")
-            ctx.finish()
+        result = submit(ctx, lambda: ctx.store.post_payment(
+            session.account, int(slots["schedule_amount"]), int(slots["schedule_fee"]),
+            slots["method"], slots["schedule_key"], call_id=session.call_id,
+            scheduled_for=when, now=as_of(ctx)), failed="schedule_failed")
+        if result is None:
             return
-        finally:
-            session.submit_seq += 1
-        session.forget_secrets()
         payment = result.payment
         total = Money(payment.amount_cents + payment.fee_cents)
         ctx.say("schedule_done", amount=total, date=when, code=Spelled(payment.confirmation))
