@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 
-from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
+from voice_agent.dialogue.flow import Ctx, Input, Step
+from voice_agent.dialogue.flows.handoff import HandoffFlow
 from voice_agent.dialogue.flows.summary import note, reference
 from voice_agent.dialogue.prompts import Digits, Prompt, PromptError
 from voice_agent.dialogue.validators import only_digits
@@ -38,7 +39,9 @@ def _yes_no(name: str) -> Step:
                 keypad="yes_no_keypad", kind="yes_no")
 
 
-class CallbackFlow(Flow):
+class CallbackFlow(HandoffFlow):
+    """The hand-off with a callback offer in front of "nobody is available"."""
+
     name = "callback"
     intents = ("agent",)
     menu_key = "0"
@@ -139,26 +142,7 @@ class CallbackFlow(Flow):
              window=Prompt(f"callback_window_{window}", {}))
         ctx.finish(f"callback {code}")
 
-    # -- no callback ----------------------------------------------------------------------------------
-    def on_continue(self, ctx: Ctx, inp: Input) -> None:
-        if inp.yes:
-            ctx.resume()
-        elif inp.no:
-            ctx.session.resume = None
-            ctx.end("paid" if ctx.session.payments else "completed", "goodbye")
-        else:
-            ctx.miss("no_match")
-
-    def escalate(self, ctx: Ctx, outcome: str) -> None:
-        target = ctx.settings.get("transfer_target") or ""
-        if target:
-            self._transfer(ctx, target)
-        else:
-            ctx.end(outcome, "escalate_offline", "goodbye")
-
-    def _transfer(self, ctx: Ctx, target: str) -> None:
-        ctx.transfer = target
-        ctx.end("transferred", "transferring")
+    # "continue", `escalate` and the transfer are the hand-off flow's own (inherited).
 
 
 FLOWS = [CallbackFlow()]
