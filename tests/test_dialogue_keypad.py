@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from voice_agent.dialogue import EXPECTING
-from voice_agent.dialogue.keypad import (RULES, entry_complete, keypad_rule,
-                                         one_key_expectations)
+from voice_agent.dialogue.keypad import entry_complete, keypad_rule, one_key_expectations
+from voice_agent.expect import EXPECTATIONS
 from voice_agent.settings import load_settings
 from voice_agent.voice import dtmf
 from voice_agent.voice.audio import silence
@@ -20,7 +20,8 @@ NUMBERS = {"account_number", "pin", "zip", "ssn_last4", "amount", "card_number",
 
 
 def test_every_expecting_value_has_a_rule():
-    assert set(RULES) == set(EXPECTING)
+    assert set(EXPECTATIONS) == set(EXPECTING)
+    assert all(keypad_rule(name) is EXPECTATIONS[name] for name in EXPECTING)
 
 
 def test_which_entries_are_one_key():

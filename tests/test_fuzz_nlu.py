@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from test_faults_support import scaled
-from voice_agent.dialogue.events import EXPECTING
+from voice_agent.expect import EXPECTING
 from voice_agent.nlu import INTENTS, KINDS, Understander
 
 NLU = Understander(languages=("en", "es", "ko"))

@@ -27,6 +27,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
+from voice_agent.expect import expectation
+
 if TYPE_CHECKING:                       # pragma: no cover
     from voice_agent.nlu.numbers import NumberWords
 
@@ -37,9 +39,6 @@ REDACTED = "[redacted]"
 MIN_DIGITS = 4          # runs this long are masked
 KEEP_FROM = 12          # runs this long (card/bank numbers) may keep their last four
 KEEP = 4
-SECRET_ENTRIES = frozenset({"pin", "ssn_last4", "card_number", "bank_account_number",
-                            "card_expiry"})
-LAST_FOUR_ENTRIES = frozenset({"card_number", "bank_account_number"})
 
 # A digit, then digits with at most one separator between each two: 4111 1111 1111 1111 is one run.
 _RUN = re.compile(r"\d(?:[ \-.]?\d){%d,}" % (MIN_DIGITS - 1))
@@ -97,10 +96,11 @@ def mask_card_numbers(text: str) -> str:
 def redact_entry(text: str | None, expecting: str | None) -> str | None:
     """What may be shown or stored of a caller's entry made while ``expecting``: nothing of a
     PIN, SSN digits or expiry; the last four of a card/bank number of 12+ digits."""
-    if text is None or expecting not in SECRET_ENTRIES:
+    secret = expectation(expecting).secret        # voice_agent/expect.py: the one table
+    if text is None or secret == "none":
         return text
     digits = "".join(c for c in text if c.isdigit())
-    if expecting in LAST_FOUR_ENTRIES and kept_digits(len(digits)):
+    if secret == "last4" and kept_digits(len(digits)):
         return masked(digits)
     return REDACTED
 

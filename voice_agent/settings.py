@@ -72,11 +72,10 @@ DEFAULTS: dict[str, Any] = {
     "slow_speech_rate": 120,
     "audio": {"sample_rate": 16000, "no_input_timeout_s": 6.0, "end_silence_ms": 800,
               "max_utterance_s": 20.0,
-              # Live audio: answers that are one or two words end sooner (yes/no, a menu choice);
-              # numbers, dates and free requests keep end_silence_ms (callers pause inside them).
+              # Live audio: short answers end sooner (yes/no, a menu choice: voice_agent/expect.py
+              # says which); numbers, dates and free requests keep end_silence_ms (callers pause
+              # inside them).
               "end_silence_short_ms": 500,
-              "short_answers": ["confirm", "language", "payment_method", "installments",
-                                "callback_window"],
               # Recognition confidence bands: >= accept is taken as heard, >= confirm is read back,
               # below confirm is treated as not understood.
               "confidence_accept": 0.85, "confidence_confirm": 0.5},

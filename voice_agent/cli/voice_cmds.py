@@ -176,7 +176,9 @@ def listen_to_file(path: str, audio: dict) -> tuple[str, object, int]:
 
 
 def cmd_transcribe(args, settings: Settings) -> int:
-    from voice_agent.voice.asr import EXPECT_KIND, Recognizer
+    from voice_agent.expect import EXPECTATIONS, kind_of
+    from voice_agent.nlu import KINDS
+    from voice_agent.voice.asr import Recognizer
     from voice_agent.voice.audio import AudioError
     from voice_agent.voice.endpoint import NoInput
     from voice_agent.voice.models import ModelError, load, require_model
@@ -188,8 +190,8 @@ def cmd_transcribe(args, settings: Settings) -> int:
         raise CliError(str(exc)) from None
     nlu = load_nlu(settings)
     expect = args.expect
-    kind = EXPECT_KIND.get(expect or "", expect if expect in set(EXPECT_KIND.values()) else None)
-    if expect and kind is None and expect not in _expectings():
+    kind = kind_of(expect) if expect in EXPECTATIONS else (expect if expect in KINDS else None)
+    if expect and kind is None and expect not in EXPECTATIONS:
         raise CliError(f"--expect {expect!r}: not a value kind or an expected answer")
     out: dict = {"file": args.file, "lang": args.lang}
     if keys:
@@ -205,7 +207,7 @@ def cmd_transcribe(args, settings: Settings) -> int:
             except ModelError as exc:
                 raise CliError(str(exc)) from None
             rec = Recognizer.from_settings(model, settings, rate, args.lang, nlu)
-            rec.expect(expect if expect in _expectings() else _expect_for_kind(kind), args.lang)
+            rec.expect(expect if expect in EXPECTATIONS else _expect_for_kind(kind), args.lang)
             result = rec.recognize(found.pcm)
             out.update(result.to_json())
             value_text = result.text
@@ -223,15 +225,12 @@ def cmd_transcribe(args, settings: Settings) -> int:
     return 0
 
 
-def _expectings() -> tuple[str, ...]:
-    from voice_agent.dialogue.events import EXPECTING
-    return EXPECTING
-
-
 def _expect_for_kind(kind: str | None) -> str | None:
     """An `expecting` whose grammar fits a bare value kind (digits -> account_number, ...)."""
-    from voice_agent.voice.asr import EXPECT_KIND
-    return next((e for e, k in EXPECT_KIND.items() if k == kind), None)
+    from voice_agent.expect import EXPECTATIONS
+    if kind is None:
+        return None                     # no --expect: the open vocabulary
+    return next((name for name, e in EXPECTATIONS.items() if e.kind == kind), None)
 
 
 def _jsonable(value):

@@ -4,7 +4,8 @@ See ARCHITECTURE.md "Dialogue". Flows live in `dialogue/flows/` and are register
 replies are prompt keys rendered from locales/<lang>/prompts.toml by `dialogue/prompts.py`.
 """
 from voice_agent.dialogue.engine import Agent
-from voice_agent.dialogue.events import EXPECTING, AgentTurn, CallerEvent, Reply
+from voice_agent.dialogue.events import AgentTurn, CallerEvent, Reply
+from voice_agent.expect import EXPECTING   # the contract's `expecting` values (one table)
 from voice_agent.dialogue.session import Session
 
 __all__ = ["Agent", "AgentTurn", "CallerEvent", "Reply", "Session", "EXPECTING"]

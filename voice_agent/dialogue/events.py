@@ -10,15 +10,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-# The contract with the voice front ends (issue 4): which grammar and keypad rules apply next.
-EXPECTING = (
-    "language", "intent", "account_number", "pin", "zip", "ssn_last4", "amount",
-    "payment_method", "card_number", "card_expiry", "routing_number", "bank_account_number",
-    "confirm", "date", "installments", "charge", "dispute_reason", "phone_number", "none",
-    "callback_window",   # issue 5: a callback time window (free speech or a keypad digit)
-)
-
-
 @dataclass(frozen=True)
 class CallerEvent:
     """One caller turn. No text and no keys means silence (the no-input timeout fired)."""

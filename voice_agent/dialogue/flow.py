@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from voice_agent.dialogue.events import Reply
+from voice_agent.expect import is_secret, kind_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from voice_agent.dialogue.engine import Agent
@@ -27,17 +28,25 @@ if TYPE_CHECKING:  # pragma: no cover
 class Step:
     """One question a flow asks."""
 
-    expecting: str                # contract value for the front end (events.EXPECTING)
+    expecting: str                # what the answer is (voice_agent/expect.py: the one table)
     prompt: str                   # asks the question
     help: str                     # more guidance: the first reprompt and the answer to "help"
     keypad: str | None = None     # offers keypad entry: the second reprompt
-    kind: str | None = None       # NLU value kind: digits, amount, date, expiry, yes_no, language
-    redact: bool = False          # the caller's answer is stored as "[redacted]"
     readback: str | None = None   # "digits" or "amount": unsure values are read back first
     strict: bool = False          # yes/no that moves money: only a confident, explicit yes counts
     # Strict steps: asked once when a bare yes/no is heard in the confirm band ("just to be
     # sure ..."); a second yes/no in that band is then taken (engine._strict_unsure).
     recheck: str = "confirm_recheck"
+
+    @property
+    def kind(self) -> str | None:
+        """NLU value kind of the answer (digits, amount, date, expiry, yes_no, language, number)."""
+        return kind_of(self.expecting)
+
+    @property
+    def redact(self) -> bool:
+        """The caller's answer is a secret: stored as "[redacted]", never read back aloud."""
+        return is_secret(self.expecting)
 
 
 @dataclass

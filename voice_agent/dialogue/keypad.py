@@ -11,44 +11,25 @@ only need to know when the caller has finished keying, through `entry_complete`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from voice_agent.expect import EXPECTATIONS, MAX_KEYS, Expectation, expectation
+
+__all__ = ["END_KEY", "CANCEL_KEY", "PAUSE_S", "MAX_KEYS", "keypad_rule", "one_key_expectations",
+           "entry_complete"]
 
 END_KEY = "#"          # ends a multi-key entry (never part of the value)
 CANCEL_KEY = "*"       # cancels, at every step
 PAUSE_S = 3.0          # a pause this long ends a multi-key entry without "#"
-MAX_KEYS = 24          # longer than any number asked for (card 19, phone 15): the entry is over
 
 
-@dataclass(frozen=True)
-class KeypadRule:
-    """How a caller keys the answer to one kind of question."""
-
-    one_key: bool               # a single key is the whole answer: no "#" or pause needed
-    max_keys: int = MAX_KEYS    # an entry this long is over
-
-
-ONE_KEY = KeypadRule(one_key=True, max_keys=1)
-NUMBER = KeypadRule(one_key=False)
-
-# Every `expecting` value of the contract (events.EXPECTING) has a rule; a test keeps it so.
-RULES: dict[str, KeypadRule] = {
-    "language": ONE_KEY, "intent": ONE_KEY, "payment_method": ONE_KEY, "confirm": ONE_KEY,
-    "charge": ONE_KEY, "dispute_reason": ONE_KEY, "installments": ONE_KEY,
-    "callback_window": ONE_KEY, "none": ONE_KEY,
-    "account_number": NUMBER, "pin": NUMBER, "zip": NUMBER, "ssn_last4": NUMBER,
-    "amount": NUMBER, "card_number": NUMBER, "card_expiry": NUMBER, "routing_number": NUMBER,
-    "bank_account_number": NUMBER, "date": NUMBER, "phone_number": NUMBER,
-}
-
-
-def keypad_rule(expecting: str | None) -> KeypadRule:
-    """The rule for a question; an unknown `expecting` is keyed like a number (ends with "#")."""
-    return RULES.get(expecting or "", NUMBER)
+def keypad_rule(expecting: str | None) -> Expectation:
+    """How the answer to ``expecting`` is keyed (``one_key``, ``max_keys``), from the one table
+    of expectations; an unknown `expecting` is keyed like a number (ends with "#")."""
+    return expectation(expecting)
 
 
 def one_key_expectations() -> frozenset[str]:
     """The `expecting` values a single key answers."""
-    return frozenset(e for e, rule in RULES.items() if rule.one_key)
+    return frozenset(name for name, e in EXPECTATIONS.items() if e.one_key)
 
 
 def entry_complete(expecting: str | None, keys: str, paused_s: float = 0.0,
@@ -62,4 +43,3 @@ def entry_complete(expecting: str | None, keys: str, paused_s: float = 0.0,
         return True
     rule = keypad_rule(expecting)
     return rule.one_key or len(keys) >= rule.max_keys or paused_s >= pause_limit_s
-

@@ -10,8 +10,8 @@ choices (closed lists), grammar (Vosk grammars), understander (the facade).
 """
 from voice_agent.nlu.intents import IntentMatch
 from voice_agent.nlu.locale import LocaleError
-from voice_agent.nlu.models import COMMAND_INTENTS, EXPECT_KINDS, INTENTS, KINDS, Understanding
+from voice_agent.nlu.models import COMMAND_INTENTS, INTENTS, KINDS, Understanding
 from voice_agent.nlu.understander import Understander
 
-__all__ = ["Understander", "Understanding", "INTENTS", "KINDS", "COMMAND_INTENTS", "EXPECT_KINDS",
+__all__ = ["Understander", "Understanding", "INTENTS", "KINDS", "COMMAND_INTENTS",
            "IntentMatch", "LocaleError"]

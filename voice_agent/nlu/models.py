@@ -5,6 +5,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from voice_agent.expect import kind_of
+
 # Intent names are a contract with the dialogue (issue 3).
 INTENTS: tuple[str, ...] = (
     "pay_bill", "check_balance", "explain_bill", "dispute_charge", "payment_arrangement",
@@ -20,14 +22,6 @@ KINDS: tuple[str, ...] = ("digits", "amount", "date", "expiry", "yes_no", "langu
 COMMAND_INTENTS: frozenset[str] = frozenset(
     {"repeat", "slower", "help", "cancel", "agent", "goodbye", "change_language"})
 
-# The dialogue's `expecting` values mapped to the value kind that answers them.
-EXPECT_KINDS: dict[str, str | None] = {
-    "account_number": "digits", "pin": "digits", "zip": "digits", "ssn_last4": "digits",
-    "card_number": "digits", "routing_number": "digits", "bank_account_number": "digits",
-    "phone_number": "digits", "amount": "amount", "card_expiry": "expiry", "confirm": "yes_no",
-    "date": "date", "language": "language", "installments": "number",
-    "intent": None, "payment_method": None, "charge": None, "dispute_reason": None, "none": None,
-}
 
 
 def kind_for(expect: str | None) -> str | None:
@@ -36,7 +30,7 @@ def kind_for(expect: str | None) -> str | None:
         return None
     if expect in KINDS:
         return expect
-    return EXPECT_KINDS.get(expect)
+    return kind_of(expect)
 
 
 def value_to_json(value: Any) -> Any:

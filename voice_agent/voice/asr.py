@@ -32,18 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Protocol
 
+from voice_agent.expect import kind_of
 from voice_agent.voice.confidence import (  # noqa: F401  (re-exported: tests and callers)
     POSTERIOR_ALTERNATIVES, UNKNOWN_TOKENS, alternative_share, band, combine, from_nbest,
     fuzzy_match, is_filler)
 from voice_agent.voice.endpoint import is_steady_noise
 
-# Which value kind (nlu KINDS) each `expecting` is parsed as.
-EXPECT_KIND = {
-    "account_number": "digits", "pin": "digits", "zip": "digits", "ssn_last4": "digits",
-    "card_number": "digits", "routing_number": "digits", "bank_account_number": "digits",
-    "phone_number": "digits", "amount": "amount", "date": "date", "card_expiry": "expiry",
-    "confirm": "yes_no", "language": "language",
-}
 IDLE_OPEN_RECOGNIZERS = 4      # warm open-vocabulary recognizers kept per rate (~45 MB each)
 FALLBACK_STREAM_SHARE = 0.2    # stream the open vocabulary when this share of turns fell back
 FALLBACK_MEMORY = 0.8          # weight of the past in that share (about the last ten turns)
@@ -234,7 +228,7 @@ class Recognizer:
 
     @property
     def kind(self) -> str | None:
-        return EXPECT_KIND.get(self.expecting or "")
+        return kind_of(self.expecting)
 
     def _vosk(self):
         return _vosk_module()

@@ -17,6 +17,8 @@ import collections
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from voice_agent.expect import expectation
+
 FRAME_MS = 30
 VAD_RATES = (8000, 16000, 32000, 48000)
 
@@ -159,8 +161,9 @@ class Endpointer:
 
 
 def end_silence_for(audio: Mapping[str, Any], expecting: str | None) -> int:
-    """The end-of-speech wait (ms) for an answer of this kind (settings audio.short_answers)."""
-    if expecting and expecting in (audio.get("short_answers") or ()):
+    """The end-of-speech wait (ms) for the answer to ``expecting``: the short one for short
+    answers (``voice_agent.expect``: yes/no, a menu choice), the long one for everything else."""
+    if expectation(expecting).short:
         return int(audio.get("end_silence_short_ms", audio["end_silence_ms"]))
     return int(audio["end_silence_ms"])
 

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from voice_agent.dialogue.keypad import entry_complete
-from voice_agent.redact import SECRET_ENTRIES, redact_entry
+from voice_agent.expect import is_secret
+from voice_agent.redact import redact_entry
 from voice_agent.voice import dtmf
 from voice_agent.voice.asr import AsrResult, Recognizer
 from voice_agent.voice.audio import convert, silence
@@ -90,7 +91,7 @@ class Exchange:
                 "expecting_before": self.expecting_before,
                 "reply": t.say, "lang": t.lang, "expecting": t.expecting, "state": t.state,
                 "ended": t.ended, "reply_audio": self.reply_path.name if self.reply_path else None}
-        if h and h.asr and h.text and self.expecting_before not in SECRET_ENTRIES:
+        if h and h.asr and h.text and not is_secret(self.expecting_before):
             data["alternatives"] = list(h.asr.alternatives)
             data["grammar"] = h.asr.grammar
         if t.ended:

@@ -56,10 +56,9 @@ class ArrangementFlow(Flow):
     menu_key = "5"
     steps = {
         "count": Step(expecting="installments", prompt="arrangement_count",
-                      help="arrangement_count_help", keypad="arrangement_count_keypad",
-                      kind="number"),
+                      help="arrangement_count_help", keypad="arrangement_count_keypad"),
         "confirm": Step(expecting="confirm", prompt="arrangement_confirm",
-                        help="arrangement_confirm_help", keypad="yes_no_keypad", kind="yes_no",
+                        help="arrangement_confirm_help", keypad="yes_no_keypad",
                         strict=True),
     }
 

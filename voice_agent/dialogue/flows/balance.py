@@ -16,7 +16,7 @@ class BalanceFlow(Flow):
     menu_key = "1"
     steps = {
         "offer_pay": Step(expecting="confirm", prompt="balance_offer_pay",
-                          help="balance_offer_pay_help", keypad="yes_no_keypad", kind="yes_no"),
+                          help="balance_offer_pay_help", keypad="yes_no_keypad"),
     }
 
     def begin(self, ctx: Ctx) -> None:

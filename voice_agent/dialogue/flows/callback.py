@@ -36,7 +36,7 @@ def phone_words(digits: str) -> Digits:
 
 def _yes_no(name: str) -> Step:
     return Step(expecting="confirm", prompt=f"callback_{name}", help=f"callback_{name}_help",
-                keypad="yes_no_keypad", kind="yes_no")
+                keypad="yes_no_keypad")
 
 
 class CallbackFlow(HandoffFlow):
@@ -50,7 +50,7 @@ class CallbackFlow(HandoffFlow):
         "offer": _yes_no("offer"),
         "phone_confirm": _yes_no("phone_confirm"),
         "phone": Step(expecting="phone_number", prompt="callback_phone",
-                      help="callback_phone_help", keypad="callback_phone_keypad", kind="digits",
+                      help="callback_phone_help", keypad="callback_phone_keypad",
                       readback="digits"),
         "window": Step(expecting="callback_window", prompt="callback_window",
                        help="callback_window_help", keypad="callback_window_keypad"),

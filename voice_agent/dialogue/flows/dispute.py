@@ -28,7 +28,7 @@ class DisputeFlow(Flow):
         "reason": Step(expecting="dispute_reason", prompt="dispute_reason",
                        help="dispute_reason_help", keypad="dispute_reason_keypad"),
         "confirm": Step(expecting="confirm", prompt="dispute_confirm", help="dispute_confirm_help",
-                        keypad="yes_no_keypad", kind="yes_no"),
+                        keypad="yes_no_keypad"),
     }
 
     def begin(self, ctx: Ctx) -> None:

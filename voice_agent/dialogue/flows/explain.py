@@ -16,8 +16,7 @@ class ExplainFlow(Flow):
     menu_key = "3"
     steps = {
         "offer_dispute": Step(expecting="confirm", prompt="explain_offer_dispute",
-                              help="explain_offer_dispute_help", keypad="yes_no_keypad",
-                              kind="yes_no"),
+                              help="explain_offer_dispute_help", keypad="yes_no_keypad"),
     }
 
     def begin(self, ctx: Ctx) -> None:

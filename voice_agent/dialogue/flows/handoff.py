@@ -17,7 +17,7 @@ class HandoffFlow(Flow):
     interrupts = True
     steps = {
         "continue": Step(expecting="confirm", prompt="agent_continue", help="agent_continue_help",
-                         keypad="yes_no_keypad", kind="yes_no"),
+                         keypad="yes_no_keypad"),
     }
 
     def begin(self, ctx: Ctx) -> None:

@@ -13,7 +13,7 @@ class LanguageFlow(Flow):
     name = "language"
     steps = {
         "choose": Step(expecting="language", prompt="language_prompt", help="language_help",
-                       keypad="language_keypad", kind="language"),
+                       keypad="language_keypad"),
     }
 
     def begin(self, ctx: Ctx) -> None:

@@ -25,9 +25,9 @@ AMOUNT_KEYS = {"1": "full", "2": "past_due", "3": "other"}
 METHOD_KEYS = {"1": "card", "2": "bank", "3": "saved"}
 
 
-def _step(expecting: str, name: str, kind: str | None = None, **kw) -> Step:
+def _step(expecting: str, name: str, **kw) -> Step:
     return Step(expecting=expecting, prompt=f"pay_{name}", help=f"pay_{name}_help",
-                keypad=f"pay_{name}_keypad", kind=kind, **kw)
+                keypad=f"pay_{name}_keypad", **kw)
 
 
 class PaymentFlow(Flow):
@@ -36,19 +36,18 @@ class PaymentFlow(Flow):
     needs_account = True
     menu_key = "2"
     steps = {
-        "amount": _step("amount", "amount", "amount", readback="amount"),
-        "amount_other": _step("amount", "amount_other", "amount", readback="amount"),
+        "amount": _step("amount", "amount", readback="amount"),
+        "amount_other": _step("amount", "amount_other", readback="amount"),
         "method": _step("payment_method", "method"),
-        "card_number": _step("card_number", "card_number", "digits", redact=True),
-        "card_expiry": _step("card_expiry", "card_expiry", "expiry", redact=True),
-        "routing_number": _step("routing_number", "routing_number", "digits", redact=True),
-        "bank_account_number": _step("bank_account_number", "bank_account_number", "digits",
-                                     redact=True),
+        "card_number": _step("card_number", "card_number"),
+        "card_expiry": _step("card_expiry", "card_expiry"),
+        "routing_number": _step("routing_number", "routing_number"),
+        "bank_account_number": _step("bank_account_number", "bank_account_number"),
         "confirm": Step(expecting="confirm", prompt="pay_confirm", help="pay_confirm_help",
-                        keypad="yes_no_keypad", kind="yes_no", strict=True,
+                        keypad="yes_no_keypad", strict=True,
                         recheck="pay_confirm_recheck"),
         "repeat_code": Step(expecting="confirm", prompt="pay_repeat_code",
-                            help="pay_repeat_code_help", keypad="yes_no_keypad", kind="yes_no"),
+                            help="pay_repeat_code_help", keypad="yes_no_keypad"),
     }
 
     # -- amount -----------------------------------------------------------------------------------

@@ -23,9 +23,9 @@ class RestoreFlow(Flow):
     menu_key = "7"
     steps = {
         "offer": Step(expecting="confirm", prompt="restore_offer", help="restore_offer_help",
-                      keypad="yes_no_keypad", kind="yes_no"),
+                      keypad="yes_no_keypad"),
         "confirm": Step(expecting="confirm", prompt="restore_confirm", help="restore_confirm_help",
-                        keypad="yes_no_keypad", kind="yes_no", strict=True),
+                        keypad="yes_no_keypad", strict=True),
     }
 
     def begin(self, ctx: Ctx) -> None:

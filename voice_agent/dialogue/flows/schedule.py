@@ -21,7 +21,7 @@ from voice_agent.dialogue.validators import only_digits, validate_amount
 
 def _yes_no(expecting: str, name: str, **kw) -> Step:
     return Step(expecting=expecting, prompt=f"schedule_{name}", help=f"schedule_{name}_help",
-                keypad="yes_no_keypad", kind="yes_no", **kw)
+                keypad="yes_no_keypad", **kw)
 
 
 class ScheduleFlow(Flow):
@@ -33,13 +33,13 @@ class ScheduleFlow(Flow):
         "cancel_offer": _yes_no("confirm", "cancel_offer"),
         "cancel_which": Step(expecting="installments", prompt="schedule_cancel_which",
                              help="schedule_cancel_which_help",
-                             keypad="schedule_cancel_which_keypad", kind="number"),
+                             keypad="schedule_cancel_which_keypad"),
         "cancel_confirm": _yes_no("confirm", "cancel_confirm", strict=True),
         "new_offer": _yes_no("confirm", "new_offer"),
         "date": Step(expecting="date", prompt="schedule_date", help="schedule_date_help",
-                     keypad="schedule_date_keypad", kind="date"),
+                     keypad="schedule_date_keypad"),
         "amount": Step(expecting="amount", prompt="schedule_amount", help="schedule_amount_help",
-                       keypad="schedule_amount_keypad", kind="amount", readback="amount"),
+                       keypad="schedule_amount_keypad", readback="amount"),
         "confirm": _yes_no("confirm", "confirm", strict=True),
     }
 

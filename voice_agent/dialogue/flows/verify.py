@@ -19,17 +19,15 @@ class VerifyFlow(Flow):
     name = "verify"
     steps = {
         "account_number": Step(expecting="account_number", prompt="verify_account",
-                               help="verify_account_help", keypad="verify_account_keypad",
-                               kind="digits", readback="digits"),
+                               help="verify_account_help", keypad="verify_account_keypad", readback="digits"),
         "pin": Step(expecting="pin", prompt="verify_pin", help="verify_pin_help",
-                    keypad="verify_pin_keypad", kind="digits", redact=True),
+                    keypad="verify_pin_keypad"),
         "zip": Step(expecting="zip", prompt="verify_zip", help="verify_zip_help",
-                    keypad="verify_zip_keypad", kind="digits", readback="digits"),
+                    keypad="verify_zip_keypad", readback="digits"),
         "ssn_last4": Step(expecting="ssn_last4", prompt="verify_ssn", help="verify_ssn_help",
-                          keypad="verify_ssn_keypad", kind="digits", redact=True),
+                          keypad="verify_ssn_keypad"),
         "language_offer": Step(expecting="confirm", prompt="verify_language_offer",
-                               help="verify_language_offer_help", keypad="yes_no_keypad",
-                               kind="yes_no"),
+                               help="verify_language_offer_help", keypad="yes_no_keypad"),
     }
 
     def begin(self, ctx: Ctx) -> None:
