@@ -232,11 +232,12 @@ def bench_latency(speech: Speech, work: Path, turns: int) -> dict:
     for the call's new recognizers). Speech rendering is cached after the first call ("cold"
     is one call with an empty cache).
     """
-    from voice_agent.cli.voice_cmds import open_agent
+    from voice_agent.app import build
     from voice_agent.voice.audio import silence
     from voice_agent.voice.pipeline import TurnListener, VoiceCall
     from voice_agent.voice.tts import Synthesizer
-    store, nlu, agent = open_agent(speech.settings)
+    services = build(speech.settings)
+    store, nlu, agent = services.store, services.nlu, services.agent
     waits, first, later, cold = [], [], [], []
     warm_synth = Synthesizer.from_settings(speech.settings, cache_dir=work / "tts-warm")
     call, n_call, done = None, 0, 0

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from voice_agent.settings import load_settings  # noqa: E402
 from voice_agent.sip import baresip as bs  # noqa: E402
 from voice_agent.sip.server import SipServer  # noqa: E402
-from voice_agent.sip.services import PhoneServices  # noqa: E402
+from voice_agent.app import build  # noqa: E402
 from voice_agent.sip.session import PhoneCall  # noqa: E402
 
 
@@ -114,7 +114,7 @@ def one_call(i: int, port: int, work: Path, events: Events, out: dict) -> None:
 def round_of(n: int, settings_base, work: Path) -> dict:
     db = work / f"bench-{n}.db"
     settings = settings_base.with_overrides(database=str(db))
-    services = PhoneServices.build(settings)
+    services = build(settings, load_models=True)
     services.store.import_accounts(accounts(n))
     events = Events()
     reports = []
@@ -169,7 +169,7 @@ def invite(port: int, src: str, src_port: int) -> bytes:
 
 def flood(settings_base, work: Path, count: int) -> dict:
     settings = settings_base.with_overrides(database=str(work / "flood.db"))
-    services = PhoneServices.build(settings, load_models=False)
+    services = build(settings)
     services.store.install_demo()
     port = bs.free_udp_port()
     server = SipServer("127.0.0.1", port, lambda line: line.hung_up.wait(5),

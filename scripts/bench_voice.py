@@ -192,11 +192,12 @@ def main() -> int:
 
     # End of speech -> first reply audio, through the real Agent and store.
     from voice_agent.cli import main as cli_main
-    from voice_agent.cli.voice_cmds import open_agent
+    from voice_agent.app import build
     from voice_agent.voice.endpoint import find_speech
     with contextlib.redirect_stdout(io.StringIO()):
         cli_main(["db", "init", "--demo", "--db", str(work / "bench.db"), "--set", "password_hash.n=1024"])
-    store, nlu2, agent = open_agent(settings)
+    services = build(settings)
+    store, nlu2, agent = services.store, services.nlu, services.agent
     intent = synth("요금 낼게요", work)
     latencies = {"cold cache": [], "warm cache": []}
     for label in ("cold cache", "warm cache"):

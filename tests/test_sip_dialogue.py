@@ -25,7 +25,7 @@ if not shutil.which("espeak-ng"):
 
 from voice_agent.settings import load_settings  # noqa: E402
 from voice_agent.sip.server import SipServer  # noqa: E402
-from voice_agent.sip.services import PhoneServices  # noqa: E402
+from voice_agent.app import build  # noqa: E402
 from voice_agent.sip.session import PhoneCall  # noqa: E402
 from voice_agent.voice import dtmf  # noqa: E402
 from voice_agent.voice.audio import read_wav  # noqa: E402
@@ -73,7 +73,7 @@ def open_phone(tmp, **overrides):
     settings = load_settings(env={}, cwd=tmp, cli={
         "database": str(tmp / "phone.db"), "password_hash": {"n": 1024, "r": 8, "p": 1},
         **overrides})
-    services = PhoneServices.build(settings)
+    services = build(settings, load_models=True)
     services.store.install_demo()
     events = Events()
     port = bs.free_udp_port()

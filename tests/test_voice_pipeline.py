@@ -34,8 +34,9 @@ def keys_wav(path, keys, rate=16000):
 
 
 def open_parts(settings):
-    from voice_agent.cli.voice_cmds import open_agent
-    return open_agent(settings)
+    from voice_agent.app import build
+    services = build(settings)
+    return services.store, services.nlu, services.agent
 
 
 @needs_espeak

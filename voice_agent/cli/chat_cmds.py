@@ -53,10 +53,9 @@ def _parse_today(value: str | None) -> dt.date | None:
 
 def run_chat(args: argparse.Namespace, settings, stdin: TextIO | None = None,
              stdout: TextIO | None = None) -> int:
+    from voice_agent.app import build
     from voice_agent.cli import CliError
-    from voice_agent.dialogue import Agent, AgentTurn
-    from voice_agent.nlu import Understander
-    from voice_agent.store import Store
+    from voice_agent.dialogue import AgentTurn
 
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -74,9 +73,9 @@ def run_chat(args: argparse.Namespace, settings, stdin: TextIO | None = None,
             if turn.ended:
                 print(f"[call ended: {turn.outcome}]", file=stdout, flush=True)
 
-    store = Store.open(settings)
+    services = build(settings)
+    agent = services.agent
     try:
-        agent = Agent(settings, store, Understander(languages=settings.languages))
         session, turn = agent.start(lang=args.lang, caller_id=args.caller_id, today=today,
                                     channel="text")
         emit(turn)
@@ -104,5 +103,5 @@ def run_chat(args: argparse.Namespace, settings, stdin: TextIO | None = None,
         # Interrupted (Ctrl-C) or failed mid-call: the call record is still closed as a hang-up.
         if "session" in locals() and not session.ended:
             agent.hangup(session)
-        store.close()
+        services.close()
     return 0

@@ -30,7 +30,7 @@ def cmd_serve(args, settings) -> int:
         from voice_agent.sip.server import SipServer
     except ImportError as exc:
         raise CliError(str(exc)) from None
-    from voice_agent.sip.services import PhoneServices
+    from voice_agent.app import build
     from voice_agent.sip.session import PhoneCall
 
     sip = settings["sip"]
@@ -49,7 +49,7 @@ def cmd_serve(args, settings) -> int:
             print(json.dumps(event, ensure_ascii=False), flush=True)
 
     from voice_agent.voice.models import ModelError
-    services = PhoneServices.build(settings, load_models=False)
+    services = build(settings)
     try:
         loaded = services.load_models()
     except ModelError as exc:

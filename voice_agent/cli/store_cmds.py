@@ -115,9 +115,15 @@ def cmd_payments_list(args: argparse.Namespace, settings: Settings) -> int:
         for p in payments:
             print(json.dumps(p.to_json(), ensure_ascii=False))
         return 0
+    print_payments(payments)
+    return 0
+
+
+def print_payments(payments) -> None:
+    """The staff table of payments (`payments list`, and the demo's closing list)."""
     if not payments:
         print("no payments")
-        return 0
+        return
     print(f"{'CONFIRM':<9} {'ACCOUNT':<10} {'AMOUNT':>10} {'FEE':>7} {'METHOD':<18} {'STATUS':<10}"
           f" {'CREATED (UTC)':<26} SCHEDULED")
     for p in payments:
@@ -125,7 +131,6 @@ def cmd_payments_list(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{p.confirmation:<9} {p.account_number:<10} {_money(p.amount_cents):>10}"
               f" {_money(p.fee_cents):>7} {method:<18.18} {p.status:<10} {p.created_at:<26}"
               f" {p.scheduled_for.isoformat() if p.scheduled_for else '-'}")
-    return 0
 
 
 def cmd_run_scheduled(args: argparse.Namespace, settings: Settings) -> int:

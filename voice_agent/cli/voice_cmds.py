@@ -243,18 +243,9 @@ def _jsonable(value):
     return str(value)
 
 
-def open_agent(settings: Settings):
-    """The store, language understanding and the dialogue agent, as `chat` builds them."""
-    from voice_agent.dialogue import Agent
-    from voice_agent.store import Store
-    nlu = load_nlu(settings)
-    store = Store.open(settings)
-    return store, nlu, Agent(settings, store, nlu)
-
-
 def cmd_call(args, settings: Settings) -> int:
+    from voice_agent.app import build
     from voice_agent.voice.audio import AudioError
-    from voice_agent.voice.pipeline import VoiceCall
     from voice_agent.voice.recorded import load_turns, run_recorded
     lang = check_lang(settings, args.lang)
     today = parse_today(args.today)
@@ -270,14 +261,10 @@ def cmd_call(args, settings: Settings) -> int:
     if not settings.database.exists():
         raise CliError(f"call: no database at {settings.database} "
                        f"(create one with `voice-agent db init --demo --db {settings.database}`)")
-    store, nlu, agent = open_agent(settings)
-    try:
-        call = VoiceCall(agent, settings, nlu, lang=lang, today=today,
-                         caller_id=args.caller_id, channel="voice")
+    with build(settings) as services:
+        call = services.voice_call(lang=lang, today=today, caller_id=args.caller_id)
         show = (lambda s: None) if args.quiet else print
         transcript = run_recorded(call, turns, Path(args.out_dir), show)
-    finally:
-        store.close()
     print(f"{len(transcript['turns'])} agent turns, outcome {transcript['outcome']}; "
           f"wrote {args.out_dir}/transcript.json")
     return 0
@@ -292,7 +279,7 @@ def cmd_run(args, settings: Settings) -> int:
     require_configured_models(settings)
     try:
         return run_kiosk(settings, lang=lang, input_device=args.input_device,
-                         output_device=args.output_device, open_agent=open_agent)
+                         output_device=args.output_device)
     except KioskError as exc:
         raise CliError(str(exc)) from None
 
@@ -305,8 +292,10 @@ def cmd_demo(args, settings: Settings) -> int:
         ready, why = kiosk_possible(settings, lang)
         if ready:
             try:
-                return run_kiosk(settings, lang=None, open_agent=open_agent)
+                return run_kiosk(settings, lang=None)
             except KioskError as exc:
                 raise CliError(str(exc)) from None
         print(f"demo: {why}; running a recorded demo call in Korean instead", file=sys.stderr)
-    return run_demo(settings, open_agent, out_dir=Path(args.out_dir) if args.out_dir else None)
+    from voice_agent.cli.store_cmds import print_payments
+    return run_demo(settings, out_dir=Path(args.out_dir) if args.out_dir else None,
+                    show_payments=print_payments)

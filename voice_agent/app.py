@@ -1,0 +1,120 @@
+"""The composition root: what a running agent is made of, built in one place.
+
+Every front end gets its parts from ``build(settings)``: `chat` (typed calls), `call` (recorded
+turns), `run` and `demo` (the kiosk and the recorded demo call), `serve --sip` (the phone line)
+and the benchmarks. So the store, language understanding and the dialogue are wired the same way
+everywhere, and a front end only moves text, audio and keys:
+
+    services = build(settings)                    # store (migrated), NLU, Agent
+    call = services.voice_call(channel="phone")   # one VoiceCall per caller
+    ...
+    services.close()
+
+Speech parts are made on first use (the speech renderer) or on request (``load_models``: the
+phone line loads every language's Vosk model before the first call, about 2 s and 500 MB for
+Korean), so `chat` never imports an audio library.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:                                       # pragma: no cover
+    from voice_agent.dialogue import Agent
+    from voice_agent.nlu import Understander
+    from voice_agent.settings import Settings
+    from voice_agent.store import Store
+    from voice_agent.voice.pipeline import VoiceCall
+
+log = logging.getLogger("voice_agent")
+
+
+@dataclass
+class Services:
+    """What all calls of one process share: one store (it serialises its own connection), one
+    language understander, one Agent (a Session per call), one speech renderer with its disk
+    cache and one Vosk model per language. Each call gets its own recognizers over the shared
+    models, as Vosk requires."""
+
+    settings: "Settings"
+    store: "Store"
+    nlu: "Understander"
+    agent: "Agent"
+    models: dict[str, Any] = field(default_factory=dict)
+    _synth: Any = field(default=None, repr=False)
+
+    @property
+    def synth(self):
+        """The speech renderer (espeak-ng), made on first use."""
+        if self._synth is None:
+            from voice_agent.voice.tts import Synthesizer
+            self._synth = Synthesizer.from_settings(self.settings)
+        return self._synth
+
+    def load_models(self, langs=None) -> dict[str, str]:
+        """Load the speech model of every language (or of ``langs``) that has one, now rather
+        than when the first caller speaks; returns lang -> path. A configured model that cannot
+        be used raises ``voice.models.ModelError`` (one line naming it)."""
+        from voice_agent.voice.models import find_model
+        from voice_agent.voice.models import load as load_model
+        loaded = {}
+        for lang in langs or self.settings.languages:
+            info = find_model(self.settings, lang)
+            if info is None:
+                log.warning("no speech model for %s: callers in that language can use the keypad",
+                            lang)
+                continue
+            self.models[lang] = load_model(info)
+            loaded[lang] = str(info.path)
+        return loaded
+
+    def recognizer(self, lang: str, rate: int):
+        """A new recognizer for one call over the shared model of ``lang``, or None when the
+        language has no speech model (the caller can still use the keypad)."""
+        model = self.models.get(lang)
+        if model is None:
+            from voice_agent.voice.models import find_model
+            from voice_agent.voice.models import load as load_model
+            info = find_model(self.settings, lang)
+            if info is None:
+                return None
+            model = self.models[lang] = load_model(info)      # cached per process
+        from voice_agent.voice.asr import Recognizer
+        return Recognizer.from_settings(model, self.settings, rate, lang, self.nlu)
+
+    def voice_call(self, *, lang: str | None = None, today=None, caller_id: str | None = None,
+                   channel: str = "voice") -> "VoiceCall":
+        """One voiced call over these services (recognizers from ``recognizer``)."""
+        from voice_agent.voice.pipeline import VoiceCall
+        return VoiceCall(self.agent, self.settings, self.nlu, synthesizer=self.synth, lang=lang,
+                         today=today, caller_id=caller_id, channel=channel,
+                         recognizer_factory=self.recognizer)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Services":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def build(settings: "Settings", *, load_models: bool = False) -> Services:
+    """Open the store (created and migrated when new), load the languages' understanding data and
+    make the Agent; with ``load_models``, every language's speech model too."""
+    from voice_agent.dialogue import Agent
+    from voice_agent.nlu import Understander
+    from voice_agent.store import Store
+
+    nlu = Understander(languages=tuple(settings.languages))
+    store = Store.open(settings)
+    services = Services(settings, store, nlu, Agent(settings, store, nlu))
+    if load_models:
+        try:
+            services.load_models()
+        except BaseException:
+            services.close()
+            raise
+    return services
