@@ -15,9 +15,8 @@ Policy (every other module calls these functions; none keeps its own copy):
 * What a caller entered at a step expecting a secret is shown as ``[redacted]``, or masked to its
   last four when it is a card/bank number of 12+ digits (``redact_entry``).
 
-No heavy imports at module level: the number-word parser of the NLU (``mask_spoken_digits``) and
-the Luhn check of the store are imported when first needed, so the store and the logs do not pull
-the NLU in at import time.
+No heavy imports at module level: the number-word parser of the NLU (``mask_spoken_digits``) is
+imported when first needed, so the store and the logs do not pull the NLU in at import time.
 """
 from __future__ import annotations
 
@@ -26,6 +25,8 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
+
+from voice_agent.cards import luhn_ok
 
 if TYPE_CHECKING:                       # pragma: no cover
     from voice_agent.nlu.numbers import NumberWords
@@ -86,8 +87,6 @@ def mask_digits(text: str) -> str:
 
 def mask_card_numbers(text: str) -> str:
     """Luhn-valid card numbers (12-19 digits) in free text as ``[card ending 1111]``."""
-    from voice_agent.store.crypto import luhn_ok
-
     def repl(m: re.Match) -> str:
         digits = re.sub(r"\D", "", m.group(0))
         return f"[card ending {digits[-4:]}]" if luhn_ok(digits) else m.group(0)
