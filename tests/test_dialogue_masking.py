@@ -85,3 +85,14 @@ def test_a_card_number_spoken_as_words_at_the_menu_is_masked(agent):
     agent.hangup(session)
     stored = stored_caller_turns(agent, session)
     assert "pay with * * * * * * * * * * * * one one one one" in stored
+
+
+def test_number_words_only_the_parser_reads_are_masked_before_the_store(agent):
+    """Compound number words ("seventy three ninety five") and another language's digit words:
+    the dialogue masks them itself (the store stores what it is given)."""
+    session, _ = agent.start(lang="en")
+    agent.step(session, CallerEvent(text="my pin is seventy three ninety five"))
+    agent.step(session, CallerEvent(text="mi pin es siete tres nueve cinco"))
+    agent.hangup(session)
+    stored = stored_caller_turns(agent, session)
+    assert stored.startswith("my pin is **** | mi pin es * * * *"), stored

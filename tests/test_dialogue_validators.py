@@ -1,6 +1,7 @@
 """One validator per slot: each accepts good input and names the reason for bad input."""
 import datetime as dt
 
+from voice_agent.cards import card_brand
 from voice_agent.dialogue import validators as v
 
 LIMITS = {"min_cents": 100, "max_cents": 100000}
@@ -9,9 +10,9 @@ TODAY = dt.date(2026, 11, 25)
 
 def test_luhn_and_brand():
     assert v.validate_card_number("4111 1111 1111 1111") == ("4111111111111111", None)
-    assert v.card_brand("5555555555554444") == "mastercard"
-    assert v.card_brand("378282246310005") == "amex"
-    assert v.card_brand("6011111111111117") == "discover"
+    assert card_brand("5555555555554444") == "mastercard"
+    assert card_brand("378282246310005") == "amex"
+    assert card_brand("6011111111111117") == "discover"
     assert v.validate_card_number("4111111111111112") == (None, "invalid_card_number")
     assert v.validate_card_number("12345") == (None, "invalid_card_number")
     # Passes Luhn but belongs to no accepted network.

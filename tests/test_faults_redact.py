@@ -1,5 +1,6 @@
 """Secrets said out of turn ("my pin is 7395" at the menu, or in words, in any language) never
-reach the stored transcript: the store masks every 4+ digit sequence of a caller turn."""
+reach the stored transcript: every 4+ digit sequence of a caller turn is masked before it is
+stored (``voice_agent.redact.mask_caller_turn``, called by the dialogue)."""
 from __future__ import annotations
 
 import json
@@ -55,7 +56,7 @@ def test_chat_stores_no_secret_said_at_the_menu(tmp_path, lang, said, secret):
     turns = [r[0] for r in conn.execute("SELECT text FROM turns WHERE speaker = 'caller'")]
     conn.close()
     assert turns and not any(secret in t or "7395" in t for t in turns), turns
-    assert any("*" in t for t in turns), turns           # masked (by the dialogue or the store)
+    assert any("*" in t for t in turns), turns           # masked before it was stored
     shown = voice_agent("calls", "show", "1", "--json", "--db", str(db))
     assert secret not in shown.stdout and "7395" not in shown.stdout
     assert json.loads(shown.stdout)["turns"]

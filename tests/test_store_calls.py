@@ -7,14 +7,15 @@ from test_store_support import CARD, settings, store  # noqa: F401
 
 from voice_agent.cli import main
 from voice_agent.store import Store
-from voice_agent.redact import mask_card_numbers
+from voice_agent.redact import mask_caller_turn, mask_card_numbers
 
 
 def test_turns_in_order_with_redaction(store):
     call = store.start_call("phone", "es", caller_id="+18035550142")
     store.add_turn(call, "agent", "¿Cuál es su PIN?", expecting="pin")
     store.add_turn(call, "caller", "2468", expecting="pin", confidence=0.92, redact=True)
-    store.add_turn(call, "caller", "mi cuenta es 200300400")
+    # What the dialogue gives the store: the caller's turn masked (voice_agent.redact).
+    store.add_turn(call, "caller", mask_caller_turn("mi cuenta es 200300400", "es"))
     store.end_call(call, "verified", account_number="200300400", summary="verified")
     record = store.call(call)
     assert [t["text"] for t in record["turns"]] == [     # 4+ digits in a caller turn: masked

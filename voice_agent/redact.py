@@ -15,9 +15,11 @@ Policy (every other module calls these functions; none keeps its own copy):
 * What a caller entered at a step expecting a secret is shown as ``[redacted]``, or masked to its
   last four when it is a card/bank number of 12+ digits (``redact_entry``).
 
-No heavy imports at module level: the number-word parser of the NLU (``mask_spoken_digits``) and
-the Luhn check of the store are imported when first needed, so the store and the logs do not pull
-the NLU in at import time.
+Masking happens once, before anything is stored: the dialogue masks a caller's turn with
+``mask_caller_turn`` (its own text with ``mask_card_numbers``) and the store stores what it is
+given. No heavy imports at module level: the number-word parser of the NLU
+(``mask_spoken_digits``) is imported when first needed, so the store (which takes ``REDACTED``
+from here) and the logs do not pull the NLU in.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
+from voice_agent.cards import luhn_ok
 from voice_agent.expect import expectation
 
 if TYPE_CHECKING:                       # pragma: no cover
@@ -85,8 +88,6 @@ def mask_digits(text: str) -> str:
 
 def mask_card_numbers(text: str) -> str:
     """Luhn-valid card numbers (12-19 digits) in free text as ``[card ending 1111]``."""
-    from voice_agent.store.crypto import luhn_ok
-
     def repl(m: re.Match) -> str:
         digits = re.sub(r"\D", "", m.group(0))
         return f"[card ending {digits[-4:]}]" if luhn_ok(digits) else m.group(0)
@@ -208,8 +209,21 @@ def mask_spoken_digits(text: str, lang: str, numbers: "NumberWords | None" = Non
 
 def mask_caller_digits(text: str, lang: str | None) -> str:
     """``mask_spoken_digits`` in the call's language first, then in every other language we have
-    number words for (the caller may have switched language after the call record was opened)."""
+    number words for (a caller may say a number in another language than the call's)."""
     langs = locale_languages()
     for code in ([lang] if lang in langs else []) + [c for c in langs if c != lang]:
         text = mask_spoken_digits(text, code)
     return text
+
+
+def mask_caller_turn(text: str, lang: str | None, languages: Iterable[str] = ()) -> str:
+    """A caller's turn as it may be stored: every run of 4+ digits masked (a run of 12+ keeps its
+    last four), whether keyed or said in numerals (``mask_digit_runs``), as single-digit words of
+    any of our languages (``mask_digit_words``, ``languages`` added to those with number words)
+    or in number words the NLU's parser reads ("forty one eleven", "칠삼구오"), in ``lang`` (the
+    language the caller is speaking) first (``mask_caller_digits``). Called once, where the
+    dialogue records the turn. (A Luhn-valid card number cannot survive the first step, so
+    ``mask_card_numbers`` has nothing left to find here.)"""
+    langs = tuple(sorted(set(languages) | set(locale_languages())))
+    text = mask_digit_words(mask_digit_runs(text), digit_words(langs))
+    return mask_caller_digits(text, lang)

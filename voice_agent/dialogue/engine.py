@@ -17,7 +17,7 @@ from voice_agent.dialogue.events import AgentTurn, CallerEvent, Reply
 from voice_agent.dialogue.flow import Ctx, Input, Step
 from voice_agent.dialogue.flows import Registry, default_registry
 from voice_agent.dialogue.keypad import CANCEL_KEY, END_KEY
-from voice_agent.redact import digit_words, mask_digit_runs, mask_digit_words
+from voice_agent.redact import REDACTED, mask_caller_turn, mask_card_numbers
 from voice_agent.dialogue.prompts import Digits, Money, Prompts
 from voice_agent.dialogue.session import Session
 from voice_agent.dialogue.validators import normalize_expiry
@@ -275,9 +275,10 @@ class Agent:
         else:
             text = (event.text or "").strip()
         redact = step.redact and session.unsure is None
-        # The one place caller turns are stored: a number blurted at any step is masked
-        # (voice_agent.redact: a card number of 12+ digits keeps its last four).
-        text = mask_digit_words(mask_digit_runs(text), digit_words(self.settings.languages))
+        # The one place caller turns are masked, before the store (which stores what it is
+        # given): a number blurted at any step keeps at most the last four of a card number.
+        text = REDACTED if redact else mask_caller_turn(text, session.lang,
+                                                         self.settings.languages)
         self.store.add_turn(session.call_id, "caller", text, expecting=step.expecting,
                             confidence=event.confidence, redact=redact)
 
@@ -299,7 +300,7 @@ class Agent:
         turn = AgentTurn(say=say, lang=session.lang, expecting=expecting, state=session.state,
                          ended=session.ended, outcome=session.outcome, slow=session.slow,
                          transfer=ctx.transfer, replies=tuple(replies))
-        self.store.add_turn(session.call_id, "agent", say, expecting=expecting)
+        self.store.add_turn(session.call_id, "agent", mask_card_numbers(say), expecting=expecting)
         if session.ended:
             session.forget_secrets()
             self._end_call(session)
@@ -308,7 +309,7 @@ class Agent:
     def _end_call(self, session: Session) -> None:
         summary = "; ".join(session.completed + [f"payment {c}" for c in session.payments])
         self.store.end_call(session.call_id, session.outcome, account_number=session.account,
-                            summary=summary or None)
+                            summary=mask_card_numbers(summary) or None)
 
 
 def reply_keys(turn: AgentTurn) -> list[str]:

@@ -9,45 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from voice_agent.cards import aba_ok, card_brand, luhn_ok
+
 Result = tuple[Any, "str | None"]
 
 
 def only_digits(text: str | None) -> str:
     return "".join(ch for ch in (text or "") if ch.isdigit())
-
-
-def luhn_ok(number: str) -> bool:
-    """The Luhn checksum every payment card number carries."""
-    total = 0
-    for i, ch in enumerate(reversed(number)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def card_brand(number: str) -> str | None:
-    """The card network from the number's leading digits (IIN ranges), or None if not accepted."""
-    n = len(number)
-    if number.startswith("4") and n in (13, 16, 19):
-        return "visa"
-    if n == 16 and (51 <= int(number[:2]) <= 55 or 2221 <= int(number[:4]) <= 2720):
-        return "mastercard"
-    if n == 15 and number[:2] in ("34", "37"):
-        return "amex"
-    if n in (16, 19) and (number.startswith("6011") or number.startswith("65")
-                          or 644 <= int(number[:3]) <= 649):
-        return "discover"
-    return None
-
-
-def aba_ok(routing: str) -> bool:
-    """The ABA routing number checksum: 3-7-1 weights over the nine digits sum to a multiple of 10."""
-    if len(routing) != 9 or not routing.isdigit():
-        return False
-    d = [int(c) for c in routing]
-    return (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + d[2] + d[5] + d[8]) % 10 == 0
 
 
 def validate_account_number(value: Any) -> Result:

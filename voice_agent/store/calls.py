@@ -1,15 +1,15 @@
-"""Call records and their turns (the transcript), redacted where the dialogue asks.
+"""Call records and their turns (the transcript), stored as they are given.
 
-``add_turn(redact=True)`` stores "[redacted]" (the dialogue sets it while a PIN, card number or
-SSN is being given). As a second line of defence, any run of 12-19 digits that passes the Luhn
-check (a card number the dialogue forgot to flag) is masked down to its last four, and in a
-caller's turn every sequence of 4+ digits, in numerals or in number words of any of our
-languages ("my pin is seven three nine five" at the menu), is masked; only
-sequences of 12+ digits keep their last four. The rules live in ``voice_agent.redact``.
+Masking happens once, before the store: the dialogue masks a caller's turn
+(``voice_agent.redact.mask_caller_turn``: every run of 4+ digits, in numerals or number words
+of any of our languages, only 12+ keeping their last four) and card numbers in its own turns and
+the call summary (``mask_card_numbers``). ``add_turn(redact=True)`` stores "[redacted]" in place
+of the text (the dialogue sets it while a PIN, card number or SSN is being given).
 """
 from __future__ import annotations
 
-from voice_agent.redact import REDACTED, mask_caller_digits, mask_card_numbers
+# Only the placeholder: voice_agent.redact imports nothing of the NLU at module level.
+from voice_agent.redact import REDACTED
 from voice_agent.store.db import iso, utcnow
 
 
@@ -24,11 +24,8 @@ class CallsMixin:
 
     def add_turn(self, call_id: int, speaker: str, text: str, *, expecting: str | None = None,
                  confidence: float | None = None, redact: bool = False) -> None:
-        stored = REDACTED if redact else mask_card_numbers(text or "")
+        stored = REDACTED if redact else (text or "")
         with self.tx() as db:
-            if speaker == "caller" and not redact:
-                row = db.execute("SELECT lang FROM calls WHERE id = ?", [call_id]).fetchone()
-                stored = mask_caller_digits(stored, row[0] if row else None)
             db.execute("INSERT INTO turns (call_id, speaker, text, expecting, confidence, redacted,"
                        " at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                        [call_id, speaker, stored, expecting, confidence, int(redact),
@@ -39,8 +36,7 @@ class CallsMixin:
         with self.tx() as db:
             db.execute("UPDATE calls SET ended_at = ?, outcome = ?,"
                        " account_number = COALESCE(?, account_number), summary = ? WHERE id = ?",
-                       [iso(utcnow()), outcome, account_number,
-                        mask_card_numbers(summary) if summary else None, call_id])
+                       [iso(utcnow()), outcome, account_number, summary or None, call_id])
 
     def calls(self, limit: int = 50) -> list[dict]:
         """The newest calls, each with its ``turns`` (a list, as ``call()`` gives them)."""

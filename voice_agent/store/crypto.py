@@ -126,31 +126,3 @@ class Vault:
 
 def new_token() -> str:
     return "tok_" + secrets.token_hex(12)
-
-
-# --- card numbers -------------------------------------------------------------------------
-
-def luhn_ok(number: str) -> bool:
-    if not number.isdigit():
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(number)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def card_brand(number: str) -> str:
-    """The card network from the number's prefix (IIN ranges), "card" when unknown."""
-    if number.startswith("4"):
-        return "visa"
-    two, four = int(number[:2] or 0), int(number[:4] or 0)
-    if 51 <= two <= 55 or 2221 <= four <= 2720:
-        return "mastercard"
-    if two in (34, 37):
-        return "amex"
-    if number.startswith("6011") or number.startswith("65") or 644 <= int(number[:3] or 0) <= 649:
-        return "discover"
-    return "card"

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from voice_agent.store.crypto import card_brand, luhn_ok, new_token
+from voice_agent.cards import aba_ok, card_brand, luhn_ok
+from voice_agent.store.crypto import new_token
 from voice_agent.store.db import as_utc, iso, parse_date, unique_code
 from voice_agent.store.models import Payment, PaymentMethod, PaymentResult, StoreError
 
@@ -147,13 +148,13 @@ class PaymentsMixin:
             if not 12 <= len(digits) <= 19 or not luhn_ok(digits):
                 raise StoreError("the card number is not valid")
             _check_expiry(method.expiry, today)
-            brand, bank = card_brand(digits), None
+            brand, bank = card_brand(digits) or "card", None   # a network we do not name
             payload = {"number": digits, "expiry": _expiry_text(method.expiry)}
         else:
             routing = "".join(ch for ch in (method.routing or "") if ch.isdigit())
             if not 4 <= len(digits) <= 17:
                 raise StoreError("the bank account number is not valid")
-            if len(routing) != 9 or not _aba_ok(routing):
+            if not aba_ok(routing):
                 raise StoreError("the routing number is not valid")
             brand, bank = None, method.bank
             payload = {"number": digits, "routing": routing}
@@ -271,9 +272,3 @@ class PaymentsMixin:
             [token, token]).fetchone()[0]
         if not needed:
             self.db.execute("DELETE FROM vault WHERE token = ?", [token])
-
-
-def _aba_ok(routing: str) -> bool:
-    """The ABA routing number checksum (3-7-1 weights)."""
-    weights = (3, 7, 1) * 3
-    return sum(int(d) * w for d, w in zip(routing, weights)) % 10 == 0

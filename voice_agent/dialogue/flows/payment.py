@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from voice_agent.cards import card_brand
 from voice_agent.dialogue.flows.consent import answer_consent, submit
 from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
 from voice_agent.dialogue.flows.summary import note, reference
 from voice_agent.dialogue.prompts import Digits, Money, Prompt, Spelled, When
-from voice_agent.dialogue.validators import (card_brand, only_digits, validate_amount,
+from voice_agent.dialogue.validators import (only_digits, validate_amount,
                                              validate_bank_account_number, validate_card_expiry,
                                              validate_card_number, validate_routing_number)
 
