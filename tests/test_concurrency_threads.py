@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from test_faults_support import load_script, scaled
+from fault_helpers import load_script, scaled
+
 from voice_agent.dialogue import Agent, CallerEvent
-from voice_agent.nlu import Understander
 
 soak = load_script("soak")
 
@@ -18,10 +18,10 @@ def event(spec: str) -> CallerEvent:
     return CallerEvent(dtmf=spec[5:]) if spec.startswith("dtmf:") else CallerEvent(text=spec)
 
 
-def test_threads_sharing_one_store_and_agent(tmp_path):
+def test_threads_sharing_one_store_and_agent(tmp_path, nlu):
     config = soak.prepare(tmp_path)
     store = soak.open_store(config)
-    agent = Agent(store.settings, store, Understander(languages=("en", "es", "ko")))
+    agent = Agent(store.settings, store, nlu)
     calls, threads = scaled(3, 10), 4
     told: list[tuple[str, int]] = []
     errors: list[BaseException] = []

@@ -1,13 +1,12 @@
 """The engine's own rules, with a literal-minded stand-in NLU and the real store on demo data."""
-import pytest
 
-from test_dialogue_fakes import FakeNLU
-from voice_agent.dialogue import EXPECTING, Agent, CallerEvent
+from conversation import Call
+from nlu_helpers import FakeNLU
+
+from voice_agent.dialogue import Agent, CallerEvent
 from voice_agent.dialogue.engine import reply_keys
 from voice_agent.dialogue.flow import Flow
 from voice_agent.dialogue.flows import Registry, default_registry
-from voice_agent.settings import load_settings
-from voice_agent.store import Store
 
 CARD = "4111111111111111"
 # The issue-4 flows only: later flows (issue 5) replace some answers, e.g. "agent" -> callback.
@@ -15,51 +14,10 @@ BASE_FLOWS = tuple(f"voice_agent.dialogue.flows.{name}" for name in
                    ("language", "menu", "verify", "handoff", "balance", "explain", "payment"))
 
 
-@pytest.fixture
-def settings(tmp_path):
-    return load_settings(env={}, cli={"database": str(tmp_path / "t.db")})
-
-
-@pytest.fixture
-def store(settings):
-    s = Store.open(settings)
-    s.install_demo()
-    yield s
-    s.close()
-
-
 def make_agent(settings, store, **overrides):
     if overrides:
         settings = settings.with_overrides(**overrides)
     return Agent(settings, store, FakeNLU(), registry=default_registry(BASE_FLOWS))
-
-
-class Call:
-    """Drives one call: `say(text)`, `keys(dtmf)`, `silence()`; keeps every turn."""
-
-    def __init__(self, agent, lang="en"):
-        self.agent = agent
-        self.session, turn = agent.start(lang=lang)
-        self.turns = [turn]
-
-    def send(self, event):
-        turn = self.agent.step(self.session, event)
-        assert turn.expecting in EXPECTING
-        self.turns.append(turn)
-        return turn
-
-    def say(self, text, confidence=None):
-        return self.send(CallerEvent(text=text, confidence=confidence))
-
-    def keys(self, dtmf):
-        return self.send(CallerEvent(dtmf=dtmf))
-
-    def silence(self):
-        return self.send(CallerEvent())
-
-    def verify(self, account="100200300", pin="4321"):
-        self.keys(account + "#")
-        return self.keys(pin + "#")
 
 
 def test_greeting_offers_every_language_by_speech_and_keypad(settings, store):

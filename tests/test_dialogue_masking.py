@@ -6,10 +6,7 @@ import pytest
 
 from voice_agent.dialogue import Agent, CallerEvent
 from voice_agent.redact import mask_digit_runs
-from voice_agent.settings import load_settings
-from voice_agent.store import Store
 
-FAST_HASH = {"password_hash": {"n": 16, "r": 1, "p": 1}}
 CARD = "4111111111111111"
 
 
@@ -25,16 +22,6 @@ CARD = "4111111111111111"
 ])
 def test_mask_digit_runs(said, stored):
     assert mask_digit_runs(said) == stored
-
-
-@pytest.fixture
-def agent(tmp_path):
-    from voice_agent.nlu import Understander
-    settings = load_settings(env={}, cli={"database": str(tmp_path / "m.db"), **FAST_HASH})
-    store = Store.open(settings)
-    store.install_demo()
-    yield Agent(settings, store, Understander(languages=("en",)))
-    store.close()
 
 
 def stored_caller_turns(agent: Agent, session) -> str:

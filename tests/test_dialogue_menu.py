@@ -7,32 +7,14 @@ import datetime as dt
 
 import pytest
 
-from voice_agent.dialogue import Agent, CallerEvent
+from voice_agent.dialogue import CallerEvent
 from voice_agent.dialogue.flows import default_registry
 from voice_agent.dialogue.prompts import Prompts, load_catalog
-from voice_agent.settings import load_settings
-from voice_agent.store import Store
 
-FAST_HASH = {"password_hash": {"n": 16, "r": 1, "p": 1}}
 LANGS = ("en", "es", "ko")
 EXPECTED_KEYS = {"1": "balance", "2": "payment", "3": "explain", "4": "schedule",
                  "5": "arrangement", "6": "dispute", "7": "restore", "8": "payment_options",
                  "0": "callback"}
-
-
-@pytest.fixture(scope="module")
-def nlu():
-    from voice_agent.nlu import Understander
-    return Understander(languages=LANGS)
-
-
-@pytest.fixture
-def agent(tmp_path, nlu):
-    settings = load_settings(env={}, cli={"database": str(tmp_path / "menu.db"), **FAST_HASH})
-    store = Store.open(settings)
-    store.install_demo()
-    yield Agent(settings, store, nlu)
-    store.close()
 
 
 def test_the_registry_has_the_documented_menu_keys():

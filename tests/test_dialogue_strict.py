@@ -7,28 +7,10 @@ from __future__ import annotations
 import pytest
 
 from voice_agent.dialogue import Agent, CallerEvent
-from voice_agent.settings import load_settings
-from voice_agent.store import Store
 
-FAST_HASH = {"password_hash": {"n": 16, "r": 1, "p": 1}}
 YES = {"en": "yes", "es": "sí", "ko": "네"}
 NO = {"en": "no", "es": "no", "ko": "아니요"}
 TOTAL = {"en": "$86.70", "es": "86.70", "ko": "86.70"}
-
-
-@pytest.fixture(scope="module")
-def nlu():
-    from voice_agent.nlu import Understander
-    return Understander(languages=("en", "es", "ko"))
-
-
-@pytest.fixture
-def agent(tmp_path, nlu):
-    settings = load_settings(env={}, cli={"database": str(tmp_path / "s.db"), **FAST_HASH})
-    store = Store.open(settings)
-    store.install_demo()
-    yield Agent(settings, store, nlu)
-    store.close()
 
 
 def at_confirm(agent: Agent, lang: str = "en"):

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_faults_support import ROOT, no_traceback, scaled, voice_agent
+from fault_helpers import ROOT, no_traceback, scaled, voice_agent
+from store_helpers import FAST_HASH_ARGS
 from voice_helpers import HAS_ESPEAK, HAS_KO_MODEL, espeak, wav_bytes
 
 needs_ko = pytest.mark.skipif(not (HAS_KO_MODEL and HAS_ESPEAK),
@@ -99,8 +100,7 @@ def test_transcribe_real_speech_in_any_encoding(tmp_path, encoding, rate, channe
 
 def test_call_with_one_unusable_turn_changes_nothing(tmp_path):
     db = tmp_path / "agent.db"
-    assert voice_agent("db", "init", "--demo", "--db", str(db),
-                       "--set", "password_hash.n=256").returncode == 0
+    assert voice_agent("db", "init", "--demo", "--db", str(db), *FAST_HASH_ARGS).returncode == 0
     good = tmp_path / "silence.wav"
     good.write_bytes(wav_bytes(np.zeros(8000, np.float32), 16000))
     bad = tmp_path / "broken.wav"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_faults_support import load_script, scaled
+from fault_helpers import load_script, scaled
 
 soak = load_script("soak")
 

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from test_faults_support import ROOT, no_traceback, voice_agent
+from fault_helpers import ROOT, no_traceback, voice_agent
+from store_helpers import FAST_HASH_ARGS
 from voice_helpers import HAS_ESPEAK, HAS_KO_MODEL, espeak
 
-HASH = ["--set", "password_hash.n=256"]
 PAY = ["pay my bill", "dtmf:100200300#", "dtmf:4321#", "dtmf:1", "dtmf:1",
        "dtmf:4111111111111111#", "dtmf:1230#"]
 
@@ -43,14 +43,15 @@ def no_crash(proc: subprocess.CompletedProcess) -> str:
 def demo_db(folder: Path, *extra: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "agent.db"
-    proc = voice_agent("db", "init", "--demo", "--db", str(db), *HASH, *extra)
+    proc = voice_agent("db", "init", "--demo", "--db", str(db), *FAST_HASH_ARGS, *extra)
     assert proc.returncode == 0, proc.stderr
     return db
 
 
 def pay_by_chat(db: Path, *extra: str, answer: str = "dtmf:1") -> subprocess.CompletedProcess:
     script = "\n".join(PAY + [answer, "dtmf:2"]) + "\n"
-    return voice_agent("chat", "--db", str(db), "--lang", "en", *HASH, *extra, stdin=script)
+    return voice_agent("chat", "--db", str(db), "--lang", "en", *FAST_HASH_ARGS, *extra,
+                       stdin=script)
 
 
 def intact(db: Path, *extra: str) -> None:
@@ -193,8 +194,8 @@ def test_disk_full_under_rlimit_fsize(tmp_path):
         resource.setrlimit(resource.RLIMIT_FSIZE, (size + 8192, size + 8192))
     script = "\n".join(PAY + ["dtmf:1", "dtmf:2"] * 3) + "\n"
     proc = subprocess.run([sys.executable, "-m", "voice_agent", "chat", "--db", str(db),
-                           "--lang", "en", *HASH], input=script, capture_output=True, text=True,
-                          cwd=str(ROOT), preexec_fn=limit, timeout=120)
+                           "--lang", "en", *FAST_HASH_ARGS], input=script, capture_output=True,
+                          text=True, cwd=str(ROOT), preexec_fn=limit, timeout=120)
     text = no_crash(proc)
     confirmed = proc.stdout.count("confirmation code is")
     assert proc.returncode == 0 or "database" in text, text
@@ -213,9 +214,9 @@ def test_checkpoint_disk_full_at_the_yes_still_tells_the_committed_payment(tmp_p
         cp = ["--set", f"audit_checkpoint_path={mnt / 'checkpoint'}"]
         db = demo_db(tmp_path / "db", *cp)
         proc = subprocess.Popen([sys.executable, "-m", "voice_agent", "chat", "--db", str(db),
-                                 "--lang", "en", "--json", *HASH, *cp], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                cwd=str(ROOT))
+                                 "--lang", "en", "--json", *FAST_HASH_ARGS, *cp],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, cwd=str(ROOT))
         turn = json.loads(proc.stdout.readline())
         for line in PAY:
             proc.stdin.write(line + "\n")

@@ -9,7 +9,8 @@ import subprocess
 import sys
 import textwrap
 
-from test_faults_support import ROOT, no_traceback, voice_agent
+from fault_helpers import ROOT, no_traceback, voice_agent
+from store_helpers import FAST_HASH_ARGS
 from voice_agent.cli.logs import DigitMask
 from voice_agent.redact import mask_digits
 
@@ -79,8 +80,7 @@ def test_unwritable_log_does_not_hide_the_error(tmp_path):
 
 def test_store_commands_write_the_log_and_others_do_not(tmp_path):
     db = tmp_path / "agent.db"
-    assert voice_agent("db", "init", "--demo", "--db", str(db), "--set",
-                       "password_hash.n=256").returncode == 0
+    assert voice_agent("db", "init", "--demo", "--db", str(db), *FAST_HASH_ARGS).returncode == 0
     assert voice_agent("calls", "list", "--db", str(db)).returncode == 0
     lines = (tmp_path / "agent.db.log").read_text(encoding="utf-8").splitlines()
     assert [line.split(": ", 1)[1] for line in lines] == [

@@ -8,10 +8,11 @@ import sqlite3
 
 import pytest
 
-from test_faults_support import voice_agent
+from fault_helpers import voice_agent
+from store_helpers import FAST_HASH_ARGS
+
 from voice_agent.redact import mask_caller_digits, mask_spoken_digits
 
-HASH = ["--set", "password_hash.n=256"]
 
 
 @pytest.mark.parametrize("lang,said,stored", [
@@ -49,8 +50,8 @@ def test_short_numbers_and_masked_text_are_kept(lang, said):
 ])
 def test_chat_stores_no_secret_said_at_the_menu(tmp_path, lang, said, secret):
     db = tmp_path / "agent.db"
-    assert voice_agent("db", "init", "--demo", "--db", str(db), *HASH).returncode == 0
-    proc = voice_agent("chat", "--db", str(db), "--lang", lang, *HASH, stdin=said + "\n")
+    assert voice_agent("db", "init", "--demo", "--db", str(db), *FAST_HASH_ARGS).returncode == 0
+    proc = voice_agent("chat", "--db", str(db), "--lang", lang, *FAST_HASH_ARGS, stdin=said + "\n")
     assert proc.returncode == 0, proc.stderr
     conn = sqlite3.connect(str(db))
     turns = [r[0] for r in conn.execute("SELECT text FROM turns WHERE speaker = 'caller'")]

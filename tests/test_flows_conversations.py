@@ -1,5 +1,5 @@
 """Issue 5 conversations as data: tests/conversations/cases/<lang>/*.toml, through the real NLU and
-store, with the runner (and the file format) of test_dialogue_conversations.
+store, with the runner (and the file format) of test_dialogue_conversations (conversation.py).
 
 On top of that format, a call may state what the store must hold afterwards for its `account`:
 `disputes` (open disputes), `arrangement` (installments of the active arrangement),
@@ -9,75 +9,19 @@ tickets of the account). Every scenario exists in every language.
 """
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
-from test_dialogue_conversations import run_call
+from conversation import CONVERSATIONS, conversation_files, file_id, run_file
 
-from voice_agent.dialogue import Agent
-from voice_agent.settings import load_settings
-from voice_agent.store import Store
-
-HERE = Path(__file__).parent / "conversations" / "cases"
-FILES = sorted(HERE.glob("*/*.toml"))
+HERE = CONVERSATIONS / "cases"
+FILES = conversation_files(HERE)
 LANGS = ("en", "es", "ko")
-# Cheap hashing for tests: the demo accounts' PINs are hashed on every fresh database.
-FAST_HASH = {"password_hash": {"n": 16, "r": 1, "p": 1}}
 
 
-@pytest.fixture(scope="module")
-def nlu():
-    from voice_agent.nlu import Understander
-    return Understander(languages=LANGS)
-
-
-def count(store: Store, sql: str, *params) -> int:
-    return int(store.db.execute(sql, list(params)).fetchone()[0])
-
-
-def check_store(store: Store, call: dict, where: str, call_id: int) -> None:
-    number = call.get("account")
-    checks = {
-        "disputes": ("SELECT COUNT(*) FROM disputes WHERE account_number = ? AND status = 'open'",
-                     number),
-        "arrangement": ("SELECT COUNT(*) FROM payments p JOIN arrangements a ON"
-                        " p.arrangement_id = a.id WHERE a.account_number = ? AND a.status ="
-                        " 'active'", number),
-        "arrangement_paid": ("SELECT COUNT(*) FROM payments p JOIN arrangements a ON"
-                             " p.arrangement_id = a.id WHERE a.account_number = ? AND"
-                             " p.status = 'approved'", number),
-        "scheduled": ("SELECT COUNT(*) FROM payments WHERE account_number = ?"
-                      " AND status = 'scheduled'", number),
-        "callbacks": ("SELECT COUNT(*) FROM callbacks WHERE call_id = ?", call_id),
-        "tickets": ("SELECT COUNT(*) FROM tickets WHERE account_number = ?"
-                    " AND kind = 'restoration'", number),
-    }
-    for key, (sql, param) in checks.items():
-        if key in call:
-            got = count(store, sql, param)
-            assert got == call[key], f"{where}: {key} is {got}, not {call[key]}"
-
-
-def last_call_id(store: Store) -> int:
-    return count(store, "SELECT MAX(id) FROM calls")
-
-
-@pytest.mark.parametrize("path", FILES, ids=[f"{p.parent.name}/{p.stem}" for p in FILES])
+@pytest.mark.parametrize("path", FILES, ids=[file_id(p) for p in FILES])
 def test_case_conversation(path: Path, tmp_path, nlu):
-    spec = tomllib.loads(path.read_text(encoding="utf-8"))
-    overrides = {**FAST_HASH, **spec.get("settings", {})}
-    settings = load_settings(env={}, cli={"database": str(tmp_path / "conv.db"), **overrides})
-    store = Store.open(settings)
-    try:
-        store.install_demo()
-        agent = Agent(settings, store, nlu)
-        for index, call in enumerate(spec["call"], start=1):
-            where = f"cases/{path.parent.name}/{path.stem} call {index}"
-            run_call(agent, store, call, where)
-            check_store(store, call, where, last_call_id(store))
-    finally:
-        store.close()
+    run_file(path, tmp_path, nlu)
 
 
 def test_every_language_has_every_case():

@@ -5,45 +5,29 @@ from __future__ import annotations
 
 import pytest
 
-from voice_agent.dialogue import Agent, CallerEvent
+from voice_agent.dialogue import CallerEvent
 from voice_agent.dialogue.events import Reply
-from voice_agent.settings import load_settings
-from voice_agent.store import Store
 
-FAST_HASH = {"password_hash": {"n": 16, "r": 1, "p": 1}}
 HOURS_SAID = {"en": "within 6 hours", "es": "plazo de 6 horas", "ko": "6시간 안에"}
 
 
-@pytest.fixture(scope="module")
-def nlu():
-    from voice_agent.nlu import Understander
-    return Understander(languages=("en", "es", "ko"))
-
-
 @pytest.mark.parametrize("lang", sorted(HOURS_SAID))
-def test_restoring_payment_says_when_service_is_back(lang, tmp_path, nlu):
-    settings = load_settings(env={}, cli={"database": str(tmp_path / "r.db"), **FAST_HASH,
-                                          "restore_within_hours": 6})
-    store = Store.open(settings)
-    try:
-        store.install_demo()
-        agent = Agent(settings, store, nlu)
-        session, turn = agent.start(lang=lang)
-        # Min-jun's account is suspended; pay the past-due amount (key 2) by card.
-        for keys in ("2", "300400500#", "8642#", "2", "1", "4111111111111111#", "1229#"):
-            if turn.state == "verify.language_offer":        # Korean offered: keep the call's
-                turn = agent.step(session, CallerEvent(dtmf="2"))
-            turn = agent.step(session, CallerEvent(dtmf=keys))
-        assert turn.state == "payment.confirm", turn.say
-        turn = agent.step(session, CallerEvent(dtmf="1"))
-        restored = [r for r in turn.replies if r.key == "pay_restored"]
-        assert restored and restored[0].params == {"hours": 6}
-        assert HOURS_SAID[lang] in turn.say
-        assert agent.prompts.render_one(lang, Reply("pay_restored", {"hours": 6})) in turn.say
-        assert store.account("300400500").status == "active"
-        agent.step(session, CallerEvent(dtmf="2"))               # no need to repeat the code
-        turn = agent.step(session, CallerEvent(dtmf="9"))        # goodbye
-        keys = [r.key for r in turn.replies]
-        assert keys[:3] == ["summary_intro", "summary_payment", "summary_ticket"], keys
-    finally:
-        store.close()
+def test_restoring_payment_says_when_service_is_back(lang, demo_agent):
+    agent, store = demo_agent(restore_within_hours=6)
+    session, turn = agent.start(lang=lang)
+    # Min-jun's account is suspended; pay the past-due amount (key 2) by card.
+    for keys in ("2", "300400500#", "8642#", "2", "1", "4111111111111111#", "1229#"):
+        if turn.state == "verify.language_offer":        # Korean offered: keep the call's
+            turn = agent.step(session, CallerEvent(dtmf="2"))
+        turn = agent.step(session, CallerEvent(dtmf=keys))
+    assert turn.state == "payment.confirm", turn.say
+    turn = agent.step(session, CallerEvent(dtmf="1"))
+    restored = [r for r in turn.replies if r.key == "pay_restored"]
+    assert restored and restored[0].params == {"hours": 6}
+    assert HOURS_SAID[lang] in turn.say
+    assert agent.prompts.render_one(lang, Reply("pay_restored", {"hours": 6})) in turn.say
+    assert store.account("300400500").status == "active"
+    agent.step(session, CallerEvent(dtmf="2"))               # no need to repeat the code
+    turn = agent.step(session, CallerEvent(dtmf="9"))        # goodbye
+    keys = [r.key for r in turn.replies]
+    assert keys[:3] == ["summary_intro", "summary_payment", "summary_ticket"], keys

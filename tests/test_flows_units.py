@@ -6,54 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from conversation import Call
 
-from voice_agent.dialogue import Agent, CallerEvent
+from voice_agent.dialogue import CallerEvent
 from voice_agent.dialogue.engine import reply_keys
 from voice_agent.dialogue.flows.arrangement import allowed_counts, plan_installments
-from voice_agent.settings import load_settings
-from voice_agent.store import Store
 
-FAST_HASH = {"password_hash": {"n": 16, "r": 1, "p": 1}}
 LIMITS = {"min_cents": 100, "max_cents": 100000}
 POLICY = {"min_installments": 2, "max_installments": 4, "max_days": 60}
-
-
-@pytest.fixture(scope="module")
-def nlu():
-    from voice_agent.nlu import Understander
-    return Understander(languages=("en", "es", "ko"))
-
-
-@pytest.fixture
-def make(tmp_path, nlu):
-    stores = []
-
-    def build(**overrides):
-        settings = load_settings(env={}, cli={"database": str(tmp_path / f"u{len(stores)}.db"),
-                                              **FAST_HASH, **overrides})
-        store = Store.open(settings)
-        store.install_demo()
-        stores.append(store)
-        return Agent(settings, store, nlu), store
-    yield build
-    for store in stores:
-        store.close()
-
-
-class Call:
-    def __init__(self, agent: Agent, lang: str = "en", caller_id: str | None = None,
-                 today: dt.date | None = None):
-        self.agent = agent
-        self.session, self.turn = agent.start(lang=lang, caller_id=caller_id, today=today)
-
-    def say(self, text=None, dtmf=None):
-        self.turn = self.agent.step(self.session, CallerEvent(text=text, dtmf=dtmf))
-        return self.turn
-
-    def verified(self, request: str, number: str, pin: str):
-        self.say(request)
-        self.say(dtmf=f"{number}#")
-        return self.say(dtmf=f"{pin}#")
 
 
 # -- the plan arithmetic -----------------------------------------------------------------------
@@ -77,16 +37,16 @@ def test_allowed_counts_respect_limits():
 
 
 # -- arrangements ------------------------------------------------------------------------------
-def test_arrangement_refused_when_policy_says_no(make):
-    agent, store = make(arrangements={"enabled": False})
+def test_arrangement_refused_when_policy_says_no(demo_agent):
+    agent, store = demo_agent(arrangements={"enabled": False})
     call = Call(agent, "es")
     turn = call.verified("plan de pagos", "200300400", "2468")
     assert "arrangement_not_offered" in reply_keys(turn) and turn.state == "menu.more"
     assert store.active_arrangement("200300400") is None
 
 
-def test_arrangement_policy_limits_the_count(make):
-    agent, _ = make(arrangements={"max_installments": 3, "max_days": 30})
+def test_arrangement_policy_limits_the_count(demo_agent):
+    agent, _ = demo_agent(arrangements={"max_installments": 3, "max_days": 30})
     call = Call(agent, "es")
     turn = call.verified("plan de pagos", "200300400", "2468")
     assert turn.state == "arrangement.count" and "2 a 3 pagos" in turn.say and "30 días" in turn.say
@@ -97,8 +57,8 @@ def test_arrangement_policy_limits_the_count(make):
 
 
 # -- scheduled payments --------------------------------------------------------------------------
-def test_schedule_window_from_settings_and_keyed_date(make):
-    agent, store = make(schedule={"max_days_ahead": 3})
+def test_schedule_window_from_settings_and_keyed_date(demo_agent):
+    agent, store = demo_agent(schedule={"max_days_ahead": 3})
     call = Call(agent)
     call.verified("schedule a payment", "100200300", "4321")
     turn = call.say("yes")
@@ -119,8 +79,8 @@ def test_schedule_window_from_settings_and_keyed_date(make):
     assert payment.scheduled_for == near and payment.amount_cents == 8420
 
 
-def test_schedule_no_room_after_the_due_date(make):
-    agent, store = make()
+def test_schedule_no_room_after_the_due_date(demo_agent):
+    agent, store = demo_agent()
     call = Call(agent, "ko")
     call.verified("납부 예약", "300400500", "8642")
     turn = call.say("네")
@@ -128,8 +88,8 @@ def test_schedule_no_room_after_the_due_date(make):
     assert store.scheduled_payments("300400500") == []
 
 
-def test_menu_keys_reach_the_new_flows(make):
-    agent, _ = make()
+def test_menu_keys_reach_the_new_flows(demo_agent):
+    agent, _ = demo_agent()
     for key, state in (("4", "schedule.new_offer"), ("5", "menu.more"), ("6", "dispute.charge"),
                        ("7", "menu.more")):
         call = Call(agent)
@@ -141,8 +101,8 @@ def test_menu_keys_reach_the_new_flows(make):
 
 
 # -- disputes ------------------------------------------------------------------------------------
-def test_charges_sharing_a_description_are_told_apart(make):
-    agent, store = make()
+def test_charges_sharing_a_description_are_told_apart(demo_agent):
+    agent, store = demo_agent()
     call = Call(agent, "es")
     call.verified("quiero disputar un cargo", "200300400", "2468")
     turn = call.say("el servicio eléctrico")
@@ -156,8 +116,8 @@ def test_charges_sharing_a_description_are_told_apart(make):
     assert charge.id == "c2" and charge.amount_cents == 6925
 
 
-def test_yes_is_not_a_dispute_reason(make):
-    agent, _ = make()
+def test_yes_is_not_a_dispute_reason(demo_agent):
+    agent, _ = demo_agent()
     call = Call(agent)
     call.verified("dispute a charge", "100200300", "4321")
     call.say("internet")
@@ -166,8 +126,8 @@ def test_yes_is_not_a_dispute_reason(make):
 
 
 # -- restoration ---------------------------------------------------------------------------------
-def test_everything_disputed_restores_with_a_ticket_and_no_payment(make):
-    agent, store = make()
+def test_everything_disputed_restores_with_a_ticket_and_no_payment(demo_agent):
+    agent, store = demo_agent()
     for charge in ("c1", "c2", "c3"):
         store.open_dispute("300400500", charge, "not_mine")
     assert store.account("300400500").past_due_cents == 0
@@ -180,8 +140,8 @@ def test_everything_disputed_restores_with_a_ticket_and_no_payment(make):
     assert "summary_ticket" in reply_keys(turn)
 
 
-def test_restore_declined_points_to_an_arrangement(make):
-    agent, store = make()
+def test_restore_declined_points_to_an_arrangement(demo_agent):
+    agent, store = demo_agent()
     call = Call(agent, "ko")
     call.verified("서비스 다시 연결해 주세요", "300400500", "8642")
     turn = call.say("아니요")
@@ -190,16 +150,16 @@ def test_restore_declined_points_to_an_arrangement(make):
 
 
 # -- agent: transfer, callback, escalation ---------------------------------------------------------
-def test_transfer_target_puts_the_uri_on_the_turn(make):
-    agent, store = make(transfer_target="sip:agents@10.0.0.5")
+def test_transfer_target_puts_the_uri_on_the_turn(demo_agent):
+    agent, store = demo_agent(transfer_target="sip:agents@10.0.0.5")
     call = Call(agent)
     turn = call.say("representative")
     assert turn.ended and turn.outcome == "transferred" and turn.transfer == "sip:agents@10.0.0.5"
     assert store.db.execute("SELECT COUNT(*) FROM callbacks").fetchone()[0] == 0
 
 
-def test_no_usable_caller_id_asks_for_the_number(make):
-    agent, store = make()
+def test_no_usable_caller_id_asks_for_the_number(demo_agent):
+    agent, store = demo_agent()
     call = Call(agent, caller_id="anonymous")
     call.say("agent")
     turn = call.say("yes")
@@ -213,8 +173,8 @@ def test_no_usable_caller_id_asks_for_the_number(make):
     assert row == ("8035550199", "morning", "menu")
 
 
-def test_escalation_after_misses_ends_without_summary(make):
-    agent, _ = make()
+def test_escalation_after_misses_ends_without_summary(demo_agent):
+    agent, _ = demo_agent()
     call = Call(agent)
     for _ in range(3):
         turn = call.agent.step(call.session, CallerEvent())
@@ -222,8 +182,8 @@ def test_escalation_after_misses_ends_without_summary(make):
     assert "escalate_offline" in reply_keys(turn) and "summary_intro" not in reply_keys(turn)
 
 
-def test_summary_lists_what_was_done_before_goodbye(make):
-    agent, _ = make()
+def test_summary_lists_what_was_done_before_goodbye(demo_agent):
+    agent, _ = demo_agent()
     call = Call(agent, caller_id="+18035550100")
     call.say("representative")
     call.say("yes")
@@ -248,8 +208,8 @@ SCRIPTS = [
 
 
 @pytest.mark.parametrize("request_, number, pin, answers", SCRIPTS, ids=[s[0] for s in SCRIPTS])
-def test_help_repeat_and_silence_work_at_every_step(make, request_, number, pin, answers):
-    agent, _ = make()
+def test_help_repeat_and_silence_work_at_every_step(demo_agent, request_, number, pin, answers):
+    agent, _ = demo_agent()
     call = Call(agent, caller_id="+18035550100")
     if number:
         call.verified(request_, number, pin)
@@ -266,8 +226,8 @@ def test_help_repeat_and_silence_work_at_every_step(make, request_, number, pin,
         assert not turn.ended, f"{answer!r} at {state}: {turn.say}"
 
 
-def test_a_reason_with_a_long_number_is_neither_stored_nor_read_back(make):
-    agent, store = make()
+def test_a_reason_with_a_long_number_is_neither_stored_nor_read_back(demo_agent):
+    agent, store = demo_agent()
     call = Call(agent)
     call.verified("dispute a charge", "100200300", "4321")
     call.say("internet")
@@ -284,8 +244,8 @@ def test_a_reason_with_a_long_number_is_neither_stored_nor_read_back(make):
     assert "dispute D-" in (record["summary"] or "")
 
 
-def test_a_dated_call_dates_the_arrangement_and_run_scheduled_follows(make):
-    agent, store = make()
+def test_a_dated_call_dates_the_arrangement_and_run_scheduled_follows(demo_agent):
+    agent, store = demo_agent()
     day = dt.date.today() + dt.timedelta(days=20)       # as `chat --today` would set it
     call = Call(agent, "es", today=day)
     call.verified("plan de pagos", "200300400", "2468")
@@ -305,8 +265,8 @@ def test_a_dated_call_dates_the_arrangement_and_run_scheduled_follows(make):
     assert store.active_arrangement("200300400") is None
 
 
-def test_a_window_without_prompts_is_not_offered(make):
-    agent, store = make(callback_windows=["weekend", "evening"])
+def test_a_window_without_prompts_is_not_offered(demo_agent):
+    agent, store = demo_agent(callback_windows=["weekend", "evening"])
     call = Call(agent, caller_id="+18035550100")
     call.say("representative")
     call.say("yes")

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from test_faults_support import scaled
+from fault_helpers import scaled
+from store_helpers import make_settings
+
 import voice_agent.nlu
 from voice_agent.cli.chat_cmds import run_chat
-from voice_agent.settings import load_settings
-from voice_agent.store import Store
 
 line_bytes = st.one_of(
     st.binary(max_size=40),
@@ -26,37 +26,24 @@ line_bytes = st.one_of(
 ).map(lambda b: b.replace(b"\n", b" ").replace(b"\r", b" "))
 
 
-def chat_settings(folder):
-    return load_settings(env={}, cwd=folder).with_overrides(
-        database=str(folder / "chat.db"), password_hash={"n": 256, "r": 8, "p": 1})
-
-
 @pytest.fixture(scope="module")
-def shared_nlu():
-    """chat loads the locales per call (~1 s); the examples share one Understander."""
-    nlu = voice_agent.nlu.Understander(languages=("en", "es", "ko"))
+def shared_nlu(nlu):
+    """chat loads the locales per call (~1 s); the examples share the run's Understander."""
     real = voice_agent.nlu.Understander
     voice_agent.nlu.Understander = lambda languages=None, **kw: nlu
     yield nlu
     voice_agent.nlu.Understander = real
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("chat-template")
-    with Store.open(chat_settings(folder)) as store:
-        store.install_demo()
-    return folder
-
-
 @settings(max_examples=scaled(30, 300), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(lines=st.lists(line_bytes, min_size=1, max_size=12))
-def test_any_input_bytes_end_the_call_cleanly(template, shared_nlu, tmp_path_factory, lines):
+def test_any_input_bytes_end_the_call_cleanly(demo_template, shared_nlu, tmp_path_factory,
+                                              lines):
     folder = tmp_path_factory.mktemp("chat")
-    for f in template.iterdir():
+    for f in demo_template.iterdir():
         shutil.copy(f, folder / f.name)
-    s = chat_settings(folder)
+    s = make_settings(folder)
     # What sys.stdin hands over for undecodable bytes (surrogateescape), line by line.
     text = b"\n".join(lines + [b""]).decode("utf-8", "surrogateescape")
     args = argparse.Namespace(lang="en", caller_id=None, today=None, json=True)

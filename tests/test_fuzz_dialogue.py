@@ -5,20 +5,19 @@ the dialogue never crashes (a fault would show as the "system_error" outcome).""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from test_faults_support import scaled
+from fault_helpers import scaled
+from nlu_helpers import understander
+from store_helpers import make_settings
+
 from voice_agent.dialogue import Agent, CallerEvent
-from voice_agent.nlu import Understander
 from voice_agent.nlu.text import tokens
-from voice_agent.settings import load_settings
 from voice_agent.store import Store
 
-NLU = Understander(languages=("en", "es", "ko"))
+NLU = understander()
 ACCEPT = 0.85
 CONFIRM = 0.5
 
@@ -83,21 +82,6 @@ def to_event(spec: str, confidence: float | None) -> CallerEvent:
     return CallerEvent(text=spec, confidence=confidence)
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    """A demo database made once; each example works on a fresh copy (no lockouts carried)."""
-    folder = tmp_path_factory.mktemp("template")
-    s = make_settings(folder)
-    with Store.open(s) as store:
-        store.install_demo()
-    return folder
-
-
-def make_settings(folder: Path):
-    return load_settings(env={}, cwd=folder).with_overrides(
-        database=str(folder / "fuzz.db"), password_hash={"n": 256, "r": 8, "p": 1})
-
-
 turn_specs = st.lists(
     st.tuples(st.sampled_from(["good"] * 6 + ["answer"] * 2 + ["generic", "random"]),
               st.integers(0, 10_000), st.text(max_size=20),
@@ -108,10 +92,11 @@ turn_specs = st.lists(
 @settings(max_examples=scaled(40, 400), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(start_lang=st.sampled_from([None, "en", "en", "es"]), specs=turn_specs)
-def test_random_calls_never_crash_and_never_pay_without_a_yes(template, tmp_path_factory,
+def test_random_calls_never_crash_and_never_pay_without_a_yes(demo_template, tmp_path_factory,
                                                               start_lang, specs):
     folder = tmp_path_factory.mktemp("call")
-    for f in template.iterdir():
+    # A fresh copy of the demo database for each example (no lockouts carried).
+    for f in demo_template.iterdir():
         shutil.copy(f, folder / f.name)
     s = make_settings(folder)
     store = Store.open(s)

@@ -8,11 +8,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from test_faults_support import scaled
-from voice_agent.expect import EXPECTING
-from voice_agent.nlu import INTENTS, KINDS, Understander
+from fault_helpers import scaled
+from nlu_helpers import understander
 
-NLU = Understander(languages=("en", "es", "ko"))
+from voice_agent.expect import EXPECTING
+from voice_agent.nlu import INTENTS, KINDS
+
+NLU = understander()
 LANGS = ("en", "es", "ko")
 TODAY = dt.date(2026, 11, 25)
 EN_DIGITS = "zero one two three four five six seven eight nine".split()

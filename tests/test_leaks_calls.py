@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from test_faults_support import voice_agent
+from fault_helpers import voice_agent
 
 CARD = "5105105105105100"          # Mastercard test number (Luhn ok); last four may be shown
 BANK_ACCOUNT = "987654321012"

@@ -13,11 +13,6 @@ from voice_agent.nlu import INTENTS, KINDS, Understander, Understanding
 TODAY = dt.date(2026, 11, 25)   # a Wednesday
 
 
-@pytest.fixture(scope="module")
-def nlu() -> Understander:
-    return Understander(languages=("en", "es", "ko"))
-
-
 def test_names_are_the_contract():
     assert {"pay_bill", "out_of_scope", "affirm", "deny", "repeat"} <= set(INTENTS)
     assert {"digits", "amount", "date", "expiry", "yes_no", "language"} <= set(KINDS)

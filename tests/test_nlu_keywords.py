@@ -10,11 +10,6 @@ from voice_agent.nlu.keywords import KeywordEvidence, load_keyphrases
 from voice_agent.nlu.locale import LocaleError
 
 
-@pytest.fixture(scope="module")
-def nlu() -> Understander:
-    return Understander(languages=("en", "es", "ko"))
-
-
 def test_phrases_hold_in_any_order_with_prefixes_and_near_spellings():
     kw = KeywordEvidence(load_keyphrases("dispute_charge", {"overcharg*": 0.4, "wrong charge": 0.3})
                          + load_keyphrases("slower", ["fast"]), char_mode=False)

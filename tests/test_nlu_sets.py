@@ -21,11 +21,6 @@ MIN_PER_INTENT = {"en": 25}
 DEFAULT_MIN_PER_INTENT = 10
 
 
-@pytest.fixture(scope="module")
-def nlu() -> Understander:
-    return Understander(languages=("en", "es", "ko"))
-
-
 def load(lang: str, name: str) -> dict:
     with (SETS / lang / name).open("rb") as fh:
         return tomllib.load(fh)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from test_store_support import BANK_ARGS, settings  # noqa: F401
+from store_helpers import BANK_ARGS
 
 from voice_agent.cli import main
 from voice_agent.store import PaymentMethod, Store

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from test_store_support import CARD, settings, store  # noqa: F401
+from store_helpers import CARD
 
 from voice_agent.cli import main
 from voice_agent.store import Store

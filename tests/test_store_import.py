@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_store_support import account_record, make_settings, settings  # noqa: F401
+from store_helpers import FAST_HASH_ARGS, account_record, make_settings
 
 from voice_agent.cli import main
 from voice_agent.store import ImportError_, Store
@@ -109,7 +109,7 @@ def test_cli_import(tmp_path, capsys):
     bad.write_text(json.dumps({"accounts": [account_record("222333444"),
                                             account_record("333444555", status="gone")]}))
     db = str(tmp_path / "cli.db")
-    sets = ["--set", "password_hash.n=256"]
+    sets = FAST_HASH_ARGS
     assert main(["db", "import", str(good), "--db", db, *sets]) == 0
     assert "imported 1 accounts" in capsys.readouterr().out
     assert main(["db", "import", str(bad), "--db", db, *sets]) == 2
@@ -123,7 +123,7 @@ def test_cli_import(tmp_path, capsys):
 
 def test_db_init_demo(tmp_path, capsys):
     db = str(tmp_path / "demo.db")
-    assert main(["db", "init", "--demo", "--db", db, "--set", "password_hash.n=256"]) == 0
+    assert main(["db", "init", "--demo", "--db", db, *FAST_HASH_ARGS]) == 0
     store = Store.open(make_settings(tmp_path, database=db))
     accounts = {n: store.account(n) for n in ("100200300", "200300400", "300400500", "400500600")}
     assert accounts["100200300"].saved_methods[0].last4 == "1111"

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 
-from test_store_support import CARD2, TEST_HASH, settings, store  # noqa: F401
+from store_helpers import CARD2, FAST_HASH
 
 from voice_agent.redact import REDACTED
 
@@ -49,7 +49,7 @@ USE_THE_STORE = textwrap.dedent("""
 
 def test_store_pulls_in_no_upper_layer_even_after_use(tmp_path):
     proc = subprocess.run([sys.executable, "-c", USE_THE_STORE, str(tmp_path),
-                           json.dumps(TEST_HASH), CARD2],
+                           json.dumps(FAST_HASH), CARD2],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     modules = json.loads(proc.stdout.splitlines()[-1])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import stat
 from datetime import date, timedelta
 
-from test_store_support import CARD2, make_settings
+from store_helpers import CARD2, FAST_HASH_ARGS, make_settings
 
 from voice_agent.cli import main
 from voice_agent.redact import mask_caller_turn, mask_card_numbers
@@ -44,8 +44,7 @@ def test_no_card_number_in_any_written_file(tmp_path):
     assert _files_holding(tmp_path, needles) == []
     out = tmp_path / "exports" / "batch-1.bin"
     assert main(["settlement", "export", "--db", str(settings.database), "--out", str(out),
-                 "--set", "password_hash.n=256", "--set",
-                 f"log_path={tmp_path / 'agent.log'}"]) == 0
+                 *FAST_HASH_ARGS, "--set", f"log_path={tmp_path / 'agent.log'}"]) == 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert out.read_bytes().startswith(MAGIC)
     assert _files_holding(tmp_path, needles) == []

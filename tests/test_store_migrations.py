@@ -1,7 +1,7 @@
 """Migrations apply once, in order, and reopening (or two openers at once) changes nothing."""
 from __future__ import annotations
 
-from test_store_support import make_settings, run_together, settings  # noqa: F401
+from store_helpers import FAST_HASH, make_settings, run_together
 
 from voice_agent.store import Store, migrations
 
@@ -39,7 +39,7 @@ def test_two_processes_create_the_same_fresh_database(tmp_path):
         "from voice_agent.settings import load_settings\n"
         "from voice_agent.store import Store, migrations\n"
         f"s = load_settings(env={{}}).with_overrides(database={str(db)!r},"
-        " password_hash={'n': 256, 'r': 8, 'p': 1})\n"
+        f" password_hash={FAST_HASH!r})\n"
         "wait_go()\n"
         "st = Store.open(s)\n"
         "print(len(migrations.MIGRATIONS.applied(st.db)))\n"

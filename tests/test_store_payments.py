@@ -5,8 +5,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from test_store_support import (CARD, CARD2, run_together, settings,  # noqa: F401
-                                store)
+from store_helpers import CARD, CARD2, FAST_HASH, FAST_HASH_ARGS, run_together
 
 from voice_agent.cli import main
 from voice_agent.store import PaymentMethod, Store, StoreError
@@ -57,7 +56,7 @@ def test_same_key_from_two_processes_posts_once(tmp_path, settings):
         "from voice_agent.settings import load_settings\n"
         "from voice_agent.store import Store, PaymentMethod\n"
         f"s = load_settings(env={{}}).with_overrides(database={str(settings.database)!r},"
-        " password_hash={'n': 256, 'r': 8, 'p': 1})\n"
+        f" password_hash={FAST_HASH!r})\n"
         "st = Store.open(s)\n"
         f"m = PaymentMethod(kind='card', number={CARD!r}, expiry=(12, {TODAY.year + 2}))\n"
         "wait_go()\n"
@@ -126,7 +125,7 @@ def test_run_scheduled_from_two_processes(tmp_path, settings):
         "wait_go()\n"
         f"out = subprocess.run([sys.executable, '-m', 'voice_agent', 'payments', 'run-scheduled',"
         f" '--db', {str(settings.database)!r}, '--today', {when.isoformat()!r},"
-        " '--set', 'password_hash.n=256'], capture_output=True, text=True, check=True).stdout\n"
+        f" *{FAST_HASH_ARGS!r}], capture_output=True, text=True, check=True).stdout\n"
         "print(out.strip().splitlines()[-1].split()[0])\n"), n=2)
     assert sum(int(o.split()[-1]) for o in outs) == 3
     store = Store.open(settings)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from test_store_support import make_settings, settings, store  # noqa: F401
+from store_helpers import make_settings
 
 from voice_agent.store import Store
 from voice_agent.store import crypto

@@ -6,27 +6,11 @@ import math
 
 import pytest
 
+from nlu_helpers import FakeNLU
 from voice_helpers import espeak, needs_espeak, needs_model
 from voice_agent.voice import asr
 from voice_agent.voice.audio import mix, noise, read_wav, silence
 from voice_agent.settings import load_settings
-
-
-class FakeNlu:
-    """Grammar phrases and values for the few expectations the tests use."""
-
-    PHRASES = {"confirm": ["예", "네", "아니요", "아니오"], "language": ["한국어", "영어", "스페인어"],
-               "intent": ["상담원", "요금 납부", "잔액"], "account_number": ["일", "이", "삼", "공"],
-               "bogus": ["없는말xyz"]}
-    VALUES = {"예": "yes", "네": "yes", "아니요": "no", "아니오": "no"}
-
-    def grammar_phrases(self, lang, expect):
-        return self.PHRASES.get(expect, [])
-
-    def parse_value(self, kind, text, lang, today=None):
-        if kind == "yes_no":
-            return next((self.VALUES[w] for w in text.split() if w in self.VALUES), None)
-        return None
 
 
 # ---------------------------------------------------------------- fake Vosk (no model needed)
@@ -126,7 +110,7 @@ def fake(monkeypatch):
 
     def build(script, vocab=("예", "네", "아니요", "아니오", "한국어", "영어", "<UNK>"), model=None):
         model = model or asr.SpeechModel(FakeModelHandle(vocab, script))
-        return asr.Recognizer(model, 16000, "ko", FakeNlu())
+        return asr.Recognizer(model, 16000, "ko", FakeNLU())
     return build
 
 
@@ -333,7 +317,7 @@ def spoken(tmp_path, text, speed=175):
 def test_real_model_grammar_switching(ko_model, tmp_path):
     settings, model = ko_model
     assert model.unknown == "<UNK>"            # the Korean model's token, not [unk]
-    rec = asr.Recognizer.from_settings(model, settings, 16000, "ko", FakeNlu())
+    rec = asr.Recognizer.from_settings(model, settings, 16000, "ko", FakeNLU())
     rec.expect("confirm")
     yes = rec.recognize(spoken(tmp_path, "네"))
     assert yes.text == "네" and yes.value == "yes" and yes.grammar and yes.band == "accept"
@@ -353,7 +337,7 @@ def test_real_model_grammar_switching(ko_model, tmp_path):
 @needs_espeak
 def test_real_model_confidence_bands_on_real_audio(ko_model, tmp_path):
     settings, model = ko_model
-    rec = asr.Recognizer.from_settings(model, settings, 16000, "ko", FakeNlu())
+    rec = asr.Recognizer.from_settings(model, settings, 16000, "ko", FakeNLU())
     rec.expect("confirm")
     clean = rec.recognize(spoken(tmp_path, "네"))
     hiss = rec.recognize(noise(2.0, 16000, 0.1))
@@ -371,7 +355,7 @@ def test_real_model_confidence_bands_on_real_audio(ko_model, tmp_path):
 def test_real_model_at_8k(ko_model, tmp_path):
     settings, model = ko_model
     from voice_agent.voice.audio import convert
-    rec = asr.Recognizer.from_settings(model, settings, 8000, "ko", FakeNlu())
+    rec = asr.Recognizer.from_settings(model, settings, 8000, "ko", FakeNLU())
     rec.expect("confirm")
     result = rec.recognize(convert(spoken(tmp_path, "네"), 16000, 8000))
     assert result.text == "네"
@@ -381,11 +365,10 @@ def test_real_model_at_8k(ko_model, tmp_path):
 @needs_model
 @needs_espeak
 def test_real_model_warm_up_leaves_a_warm_recognizer_for_the_first_call(ko_model, tmp_path,
-                                                                         monkeypatch):
-    from voice_agent.nlu import Understander
+                                                                         monkeypatch, nlu):
     from voice_agent.voice.pipeline import warm_up
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     settings, model = ko_model
     before = model.idle_open
-    spent = warm_up(settings, Understander(languages=("ko",)), ["ko"], phrases=2)
+    spent = warm_up(settings, nlu, ["ko"], phrases=2)
     assert spent["ko"] > 0 and model.idle_open == min(before + 1, model.keep_idle)

@@ -1,13 +1,26 @@
-"""A small stand-in for the NLU, so the engine's own logic is tested apart from understanding.
+"""The language understanding the tests use (no tests here): one real Understander for the whole
+run, and FakeNLU, a literal-minded stand-in for testing the dialogue engine and the recognizer
+apart from understanding.
 
-It knows only literal forms ("1234", "$50.00", "12/28", "yes", intent keywords); the conversation
-tests (test_dialogue_conversations.py) run the real `voice_agent.nlu.Understander`.
+Loading the locales takes about a second; `understander()` loads them once per test run, for
+the conftest ``nlu`` fixture and for the fuzz modules that need it while they are imported.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+
+from voice_agent.nlu import Understander
+from voice_agent.settings import load_settings
+
+
+@lru_cache(maxsize=1)
+def understander() -> Understander:
+    """The real Understander for the languages the default settings enable (en, es, ko)."""
+    return Understander(languages=load_settings(env={}).languages)
+
 
 INTENT_WORDS = {
     "pay": "pay_bill", "balance": "check_balance", "explain": "explain_bill",
@@ -17,6 +30,11 @@ INTENT_WORDS = {
     "yes": "affirm", "no": "deny",
 }
 LANGS = {"english": "en", "spanish": "es", "español": "es", "korean": "ko", "한국어": "ko"}
+YES_NO = {"yes": "yes", "no": "no", "예": "yes", "네": "yes", "아니요": "no", "아니오": "no"}
+# Grammar phrases (what the recognizer may hear) for the few expectations the voice tests use.
+PHRASES = {"confirm": ["예", "네", "아니요", "아니오"], "language": ["한국어", "영어", "스페인어"],
+           "intent": ["상담원", "요금 납부", "잔액"], "account_number": ["일", "이", "삼", "공"],
+           "bogus": ["없는말xyz"]}
 
 
 @dataclass(frozen=True)
@@ -29,6 +47,9 @@ class FakeUnderstanding:
 
 
 class FakeNLU:
+    """Knows only literal forms ("1234", "$50.00", "12/28", "yes", "네", intent keywords) and
+    records what it was asked to understand in ``seen``."""
+
     def __init__(self):
         self.seen: list[tuple[str, str, str | None]] = []
 
@@ -43,8 +64,8 @@ class FakeNLU:
         if kind == "expiry":
             m = re.search(r"(\d\d)/(\d\d)", t)
             return (int(m.group(1)), 2000 + int(m.group(2))) if m else None
-        if kind == "yes_no":
-            return {"yes": "yes", "no": "no"}.get(t)
+        if kind == "yes_no":             # the first yes or no word: "아니요 괜찮아요" is a no
+            return next((YES_NO[w] for w in t.split() if w in YES_NO), None)
         if kind == "language":
             return next((code for word, code in LANGS.items() if word in t), None)
         return None
@@ -58,6 +79,9 @@ class FakeNLU:
             amount = self.parse_value("amount", text, lang)
             value = {"amount": amount} if amount else None
         return FakeUnderstanding(text, intent or "out_of_scope", 1.0, expect, value)
+
+    def grammar_phrases(self, lang, expect):
+        return PHRASES.get(expect, [])
 
     def choices(self, lang, name):
         return {"payment_method": {"card": ["card"], "bank": ["bank"], "saved": ["saved"]},

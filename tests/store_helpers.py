@@ -1,4 +1,9 @@
-"""Shared helpers for the store tests (no tests here): settings on a temp dir, demo data."""
+"""Shared helpers for the tests that need settings or a store (no tests here; the `settings`,
+`store` and agent fixtures built from these are in conftest.py).
+
+Every test database hashes PINs and SSN digits with FAST_HASH: the real scrypt code path at a
+fraction of the default cost (n=16384, 16 MiB per hash), which a demo install pays per secret.
+"""
 from __future__ import annotations
 
 import os
@@ -7,34 +12,23 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
+from voice_agent.settings import Settings, load_settings
 
-from voice_agent.settings import load_settings
-from voice_agent.store import Store
-
-# Cheap scrypt for tests (the default is n=16384, 16 MiB); still the real code path.
-TEST_HASH = {"n": 256, "r": 8, "p": 1}
+FAST_HASH = {"n": 256, "r": 8, "p": 1}
+# The same cost for a command line (`voice-agent ... --set password_hash.n=256 ...`).
+FAST_HASH_ARGS = [arg for key, value in FAST_HASH.items()
+                  for arg in ("--set", f"password_hash.{key}={value}")]
 CARD = "4111111111111111"
 CARD2 = "5555555555554444"
+BANK_ARGS = {"kind": "bank", "number": "000123456789", "routing": "011000015", "bank": "First Bank"}
 
 
-def make_settings(tmp_path: Path, **overrides):
-    base = load_settings(env={}, cwd=tmp_path)
-    values = {"database": str(tmp_path / "store.db"), "password_hash": TEST_HASH, **overrides}
+def make_settings(folder: Path, **overrides) -> Settings:
+    """Settings of a test: defaults (no environment, no settings file of the working directory),
+    the database ``store.db`` in ``folder``, cheap hashing; ``overrides`` as `with_overrides`."""
+    base = load_settings(env={}, cwd=folder)
+    values = {"database": str(folder / "store.db"), "password_hash": FAST_HASH, **overrides}
     return base.with_overrides(**values)
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return make_settings(tmp_path)
-
-
-@pytest.fixture
-def store(settings):
-    s = Store.open(settings)
-    s.install_demo()
-    yield s
-    s.close()
 
 
 def account_record(number: str, **fields) -> dict:
@@ -76,5 +70,3 @@ def run_together(tmp_path: Path, script: str, n: int = 2, env: dict | None = Non
         assert p.returncode == 0, err
         outs.append(out)
     return outs
-
-BANK_ARGS = {"kind": "bank", "number": "000123456789", "routing": "011000015", "bank": "First Bank"}
