@@ -311,11 +311,12 @@ def bench_nlu_section(repeat: int) -> dict:
 
 
 def bench_tts(settings, work: Path, prompts: int) -> dict:
+    from voice_agent import languages
     from voice_agent.dialogue.prompts import Prompts  # noqa: F401  (prompt texts are data)
     from voice_agent.voice.tts import Synthesizer
     texts = []
     for lang in settings.languages:
-        path = SCRIPTS.parent / "locales" / lang / "prompts.toml"
+        path = languages.directory(lang) / "prompts.toml"
         with path.open("rb") as fh:
             data = tomllib.load(fh)
         flat = [v for v in _strings(data) if "{" not in v and 10 < len(v) < 200]

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from voice_agent import languages
 from voice_agent.dialogue.events import Reply
 from voice_agent.dialogue.flows import default_registry
 from voice_agent.dialogue.prompts import (Digits, Money, Prompts, Spelled,
@@ -78,7 +79,7 @@ def test_formats_per_locale():
 def choice_keys(lang):
     """(list, entry) pairs of every choices*.toml of a language, each entry with its phrases."""
     import tomllib
-    folder = Path(__file__).resolve().parents[1] / "locales" / lang
+    folder = languages.directory(lang)
     found = {}
     for path in sorted(folder.glob("choices*.toml")):
         with path.open("rb") as fh:

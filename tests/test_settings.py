@@ -2,10 +2,13 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from voice_agent.settings import Settings, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]      # this checkout, not another install
 
 
 def test_defaults_are_frozen(tmp_path):
@@ -83,3 +86,12 @@ def test_config_show_cli(tmp_path):
                          env={"PATH": "/usr/bin:/bin"}, check=True).stdout
     data = json.loads(out.split("\n# sources")[0])
     assert data["database"] == "x.db" and data["fees"]["bank"] == 25
+
+
+def test_config_show_names_each_language_facts(tmp_path):
+    # `locales` and `voices` hold overrides only; show prints what each language really uses.
+    out = subprocess.run([sys.executable, "-m", "voice_agent", "config", "show",
+                          "--set", "voices.es=es"], capture_output=True, text=True, cwd=tmp_path,
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}, check=True).stdout
+    assert "# en English: babel locale en_US, voice en-us" in out
+    assert "# es Español: babel locale es_US, voice es" in out

@@ -31,11 +31,10 @@ from typing import TYPE_CHECKING, Iterable
 
 from voice_agent.cards import luhn_ok
 from voice_agent.expect import expectation
+from voice_agent.languages import LOCALES_DIR
 
 if TYPE_CHECKING:                       # pragma: no cover
     from voice_agent.nlu.numbers import NumberWords
-
-LOCALES_DIR = Path(__file__).resolve().parents[1] / "locales"
 
 MASK = "*"
 REDACTED = "[redacted]"
@@ -151,16 +150,15 @@ def mask_digit_words(text: str, words: Iterable[str]) -> str:
 
 @lru_cache(maxsize=None)
 def _numbers(lang: str) -> "NumberWords | None":
-    from voice_agent.nlu.locale import LOCALES_DIR as NLU_LOCALES, LocaleData
-    if not (Path(NLU_LOCALES) / lang / "numbers.toml").is_file():
+    from voice_agent.nlu.locale import LocaleData
+    if not (LOCALES_DIR / lang / "numbers.toml").is_file():
         return None
     return LocaleData.load(lang).numbers
 
 
 def locale_languages() -> tuple[str, ...]:
     """Every language with number words (locales/<lang>/numbers.toml)."""
-    from voice_agent.nlu.locale import LOCALES_DIR as NLU_LOCALES
-    return tuple(sorted(p.name for p in Path(NLU_LOCALES).iterdir()
+    return tuple(sorted(p.name for p in LOCALES_DIR.iterdir()
                         if (p / "numbers.toml").is_file()))
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from voice_agent.languages import find_language
+
 ENV_PREFIX = "VOICE_AGENT_"
 DEFAULT_CONFIG_NAME = "voice-agent.toml"
 
@@ -31,8 +33,9 @@ DEFAULTS: dict[str, Any] = {
     "database": "voice-agent.db",
     "languages": ["en", "es", "ko"],
     "default_language": "en",
-    # Babel locale per language code (money, dates, numbers).
-    "locales": {"en": "en_US", "es": "es_US", "ko": "ko_KR"},
+    # Babel locale per language code (money, dates, numbers), when not the one in
+    # locales/<lang>/language.toml: {"en": "en_GB"}.
+    "locales": {},
     "currency": "USD",
     # Local time zone for the dates and times read to callers (payment time); stored times stay UTC.
     "timezone": "America/New_York",
@@ -44,30 +47,20 @@ DEFAULTS: dict[str, Any] = {
     "arrangements": {"enabled": True, "min_installments": 2, "max_installments": 4, "max_days": 60},
     # Scheduled payments: at most this many days ahead (0 means up to the due date).
     "schedule": {"max_days_ahead": 0},
-    # Other ways to pay, read out by the payment_options/fees flows.
+    # Other ways to pay, read out by the payment_options/fees flows. The words for each way are in
+    # locales/<lang>/language.toml [payment_options]; an option may carry its own
+    # "text" = {lang = "..."} instead (a way the language files do not name).
     "payment_options": [
-        {"key": "online", "fee_cents": 0, "text": {
-            "en": "online at palmetto dot example slash pay",
-            "es": "en línea en palmetto punto example barra pay",
-            "ko": "온라인 palmetto.example/pay 에서"}},
-        {"key": "mail", "fee_cents": 0, "text": {
-            "en": "by mail with the stub of your bill",
-            "es": "por correo con el talón de su factura",
-            "ko": "청구서의 납부 용지를 우편으로 보내서"}},
-        {"key": "in_person", "fee_cents": 0, "text": {
-            "en": "in person at any customer center",
-            "es": "en persona en cualquier centro de atención",
-            "ko": "고객 센터를 직접 방문해서"}},
-        {"key": "autopay", "fee_cents": 0, "text": {
-            "en": "with automatic payments from your bank account",
-            "es": "con pagos automáticos desde su cuenta bancaria",
-            "ko": "은행 계좌 자동 이체로"}},
+        {"key": "online", "fee_cents": 0},
+        {"key": "mail", "fee_cents": 0},
+        {"key": "in_person", "fee_cents": 0},
+        {"key": "autopay", "fee_cents": 0},
     ],
     # Vosk model per language: a directory, or "" to look in models/<lang>/ and then installed packages.
     "models": {"en": "", "es": "", "ko": ""},
     "models_dir": "models",
-    # espeak-ng voice per language.
-    "voices": {"en": "en-us", "es": "es-419", "ko": "ko"},
+    # espeak-ng voice per language, when not the one in locales/<lang>/language.toml: {"es": "es"}.
+    "voices": {},
     "speech_rate": 165,
     "slow_speech_rate": 120,
     "audio": {"sample_rate": 16000, "no_input_timeout_s": 6.0, "end_silence_ms": 800,
@@ -195,7 +188,25 @@ class Settings:
         return self.data["default_language"]
 
     def locale(self, lang: str) -> str:
-        return self.data["locales"].get(lang, lang)
+        """The Babel locale for ``lang``: the setting, else the language file's, else the code."""
+        known = find_language(lang)
+        return self.data["locales"].get(lang) or (known.babel_locale if known else lang)
+
+    def voice(self, lang: str) -> str:
+        """The espeak-ng voice for ``lang``: the setting, else the language file's, else the code."""
+        known = find_language(lang)
+        return self.data["voices"].get(lang) or (known.voice if known else lang)
+
+    def payment_option_text(self, option: Mapping[str, Any], lang: str) -> str:
+        """The words for one of ``payment_options`` in ``lang``: the option's own text, else the
+        language file's, else the default language's; the key when no language names it."""
+        own = option.get("text") or {}
+        for code in (lang, self.default_language):
+            known = find_language(code)
+            text = own.get(code) or (known.payment_options.get(option["key"]) if known else None)
+            if text:
+                return text
+        return option["key"]
 
     def fee_cents(self, method: str) -> int:
         return int(self.data["fees"].get(method, 0))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from voice_agent.languages import find_language
 from voice_agent.settings import Settings
 
 
@@ -16,4 +17,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     print(settings.to_json())
     print(f"# sources: {', '.join(settings.source)}")
+    # `locales` and `voices` hold only overrides; show what each language really uses.
+    for lang in settings.languages:
+        known = find_language(lang)
+        name = f" {known.name}" if known else f" (no locales/{lang}/language.toml)"
+        print(f"# {lang}{name}: babel locale {settings.locale(lang)}, voice {settings.voice(lang)}")
     return 0

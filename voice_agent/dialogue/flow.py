@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from voice_agent.dialogue.events import Reply
 from voice_agent.expect import is_secret, kind_of
+from voice_agent.languages import Language, load_language
 
 if TYPE_CHECKING:  # pragma: no cover
     from voice_agent.dialogue.engine import Agent
@@ -125,6 +126,11 @@ class Ctx:
         return self.session.lang
 
     @property
+    def language(self) -> Language:
+        """Facts about the caller's language (locales/<lang>/language.toml)."""
+        return load_language(self.lang)
+
+    @property
     def today(self) -> dt.date:
         return self.session.today or dt.date.today()
 
@@ -198,20 +204,22 @@ class Ctx:
         key, score = self.nlu.match_choice(inp.text, self.lang, table)
         if key:
             return key
-        return most_specific_choice(inp.text, table)
+        return most_specific_choice(inp.text, table, self.language.joined_words)
 
 
-def most_specific_choice(text: str, table: dict[str, list[str]]) -> str | None:
+def most_specific_choice(text: str, table: dict[str, list[str]], joined_words: bool) -> str | None:
     """Break a tie the fuzzy matcher leaves ("saved card" matches both "card" and "saved card"):
-    the key whose longest phrase is said word for word wins, if exactly one key has it."""
+    the key whose longest phrase is said word for word wins, if exactly one key has it. In a
+    language that joins words (Korean: "저장된카드로") a phrase also counts inside the words, spaces
+    ignored."""
     said = f" {' '.join(text.lower().split())} "
     compact = said.replace(" ", "")
     best: dict[str, int] = {}
     for key, phrases in table.items():
         for phrase in phrases:
             words = " ".join(phrase.lower().split())
-            if words and (f" {words} " in said or (len(words) > 1 and words.replace(" ", "") in compact
-                                                   and not words.isascii())):
+            if words and (f" {words} " in said or (joined_words and len(words) > 1
+                                                   and words.replace(" ", "") in compact)):
                 best[key] = max(best.get(key, 0), len(words))
     if not best:
         return None

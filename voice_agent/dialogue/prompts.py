@@ -24,8 +24,8 @@ from babel.numbers import format_currency, format_decimal
 
 from voice_agent.dialogue.events import Reply
 from voice_agent.dialogue.particles import ParticleRules
+from voice_agent.languages import LOCALES_DIR
 
-LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 # Tables a prompts file may hold besides prompt texts: [particles] (see particles.py).
 DATA_TABLES = {"particles"}
 log = logging.getLogger(__name__)

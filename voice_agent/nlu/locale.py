@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from voice_agent import languages
 from voice_agent.nlu.keywords import Keyphrase, load_keyphrases
 from voice_agent.nlu.numbers import NumberWords
 from voice_agent.nlu.text import fold, phrase_tokens, remove_phrases
-
-LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 
 
 class LocaleError(ValueError):
@@ -80,7 +79,7 @@ class LocaleData:
 
     @classmethod
     def load(cls, code: str, base: Path | None = None) -> "LocaleData":
-        directory = (base or LOCALES_DIR) / code
+        directory = languages.directory(code, base)
         intents_raw = read_toml(directory / "intents.toml")
         numbers_raw = read_toml(directory / "numbers.toml")
         values = read_toml(directory / "values.toml")

@@ -9,7 +9,7 @@ from voice_agent.nlu import choices as choice_lists
 from voice_agent.nlu.dates import parse_date, parse_expiry
 from voice_agent.nlu.grammar import grammar_phrases, kind_phrases
 from voice_agent.nlu.intents import IntentIndex, IntentMatch
-from voice_agent.nlu.locale import LOCALES_DIR, LocaleData
+from voice_agent.nlu.locale import LocaleData
 from voice_agent.nlu.models import COMMAND_INTENTS, KINDS, Understanding, kind_for
 from voice_agent.nlu.text import tokens
 from voice_agent.nlu.values import (find_phrases, is_loose, parse_amount, parse_digits,
@@ -37,7 +37,7 @@ class Understander:
 
     def __init__(self, languages: tuple[str, ...] | list[str] = ("en", "es", "ko"),
                  locales_dir: Path | str | None = None):
-        base = Path(locales_dir) if locales_dir else LOCALES_DIR
+        base = Path(locales_dir) if locales_dir else None
         self.languages = tuple(languages)
         self._data = {code: LocaleData.load(code, base) for code in self.languages}
         self._index = {code: IntentIndex(ld) for code, ld in self._data.items()}

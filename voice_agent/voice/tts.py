@@ -47,8 +47,8 @@ class Synthesizer:
 
     @classmethod
     def from_settings(cls, settings, cache_dir: Path | None = None) -> "Synthesizer":
-        return cls(dict(settings["voices"]), settings["speech_rate"], settings["slow_speech_rate"],
-                   cache_dir)
+        voices = {lang: settings.voice(lang) for lang in settings.languages}
+        return cls(voices, settings["speech_rate"], settings["slow_speech_rate"], cache_dir)
 
     def voice(self, lang: str) -> str:
         return self.voices.get(lang) or lang

@@ -85,7 +85,7 @@ class DisputeFlow(Flow):
         if key:
             ctx.session.slots["dispute_reason"] = key
             said = Prompt(f"dispute_reason_{key}", {})
-        elif inp.text and (len(inp.text.split()) >= 2 or not inp.text.isascii()):  # in own words
+        elif inp.text and (len(inp.text.split()) >= 2 or ctx.language.joined_words):  # own words
             text = " ".join(inp.text.split())[:MAX_REASON_CHARS]
             if _has_long_number(ctx, text):   # maybe a card or account number: keep it nowhere
                 ctx.session.slots["dispute_reason"] = "other: (the caller's words held back)"

@@ -1,9 +1,9 @@
 """Answers that need no account: other ways to pay and their fees, and security advice.
 
-The ways to pay come from settings["payment_options"] (text per language, fee in cents) and the
-fees for paying on this line from settings["fees"], so a utility changes them without code. The
-security advice names the official number (settings["official_phone"]) and what the company
-never asks for.
+The ways to pay come from settings["payment_options"] (key, fee in cents; their words per
+language in locales/<lang>/language.toml) and the fees for paying on this line from
+settings["fees"], so a utility changes them without code. The security advice names the official
+number (settings["official_phone"]) and what the company never asks for.
 """
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ def option_prompts(ctx: Ctx, only_with_fees: bool = False) -> list[Prompt]:
     """Each configured way to pay, in the caller's language, with its fee."""
     items = []
     for option in ctx.settings["payment_options"]:
-        texts = option["text"]
-        text = texts.get(ctx.lang) or texts.get(ctx.settings.default_language) or option["key"]
+        text = ctx.settings.payment_option_text(option, ctx.lang)
         fee = int(option.get("fee_cents", 0))
         if only_with_fees and not fee:
             continue
