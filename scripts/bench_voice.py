@@ -9,9 +9,10 @@
    (DTMF check + endpointing + grammar decode with its n-best + open vocabulary when needed).
 3. Live recognition: clips arrive 20 ms at a time on a simulated real-time clock and are decoded
    as they arrive (the call's turn loop, as on the kiosk and the phone line). "End of speech ->
-   recognised" is what is left when the endpointer hands the utterance over: the decoding still queued
-   behind real time plus the final step. Shown for a process's first call with cold recognizers,
-   after ``warm_up``, and for a later call; plus the end-of-speech wait per kind of answer.
+   recognised" is what is left when the endpointer hands the utterance over: the decoding still
+   queued behind real time plus the final step. Shown for a process's first call with cold
+   recognizers, after ``warm_up``, and for a later call; plus the end-of-speech wait per kind of
+   answer.
 4. End of speech -> first reply audio through the real Agent and store (recognition + NLU +
    dialogue + espeak-ng), cold and warm prompt cache.
 5. Memory per call: resident memory added per concurrent call.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import queue
 import threading
-from types import SimpleNamespace
 
 import pytest
 

@@ -149,7 +149,7 @@ def kiosk_loop(call: VoiceCall, settings, mic: Iterable[bytes], speaker: Callabl
                 return call
             end = turns.feed(chunk)
             if end is not None:
-                heard = call.hear(end)        # an utterance was decoded while spoken: only the end left
+                heard = call.hear(end)      # an utterance was decoded as spoken: only its end left
         speak(call.respond(heard))
     return call
 

@@ -119,7 +119,7 @@ class TurnLoop:
             return None
         if (prompt_playing and not self.speech.in_speech
                 and self.speech.elapsed_s > PROMPT_CLOCK_RESET_S):
-            self.speech.reset()                              # no-input is timed from the prompt's end
+            self.speech.reset()                  # no-input is timed from the prompt's end
         found = self.speech.feed(pcm)
         if prompt_playing and (self.speech.in_speech or isinstance(found, Utterance)):
             self.on_barge_in("speech")
