@@ -234,7 +234,7 @@ def bench_latency(speech: Speech, work: Path, turns: int) -> dict:
     """
     from voice_agent.app import build
     from voice_agent.voice.audio import silence
-    from voice_agent.voice.pipeline import TurnListener, VoiceCall
+    from voice_agent.voice.pipeline import VoiceCall
     from voice_agent.voice.tts import Synthesizer
     services = build(speech.settings)
     store, nlu, agent = services.store, services.nlu, services.agent
@@ -251,7 +251,8 @@ def bench_latency(speech: Speech, work: Path, turns: int) -> dict:
                 call.start()
                 in_call = 0
             pcm, _, _ = speech.clips[done % len(speech.clips)]
-            listener = TurnListener(speech.settings, call=call)     # decodes as speech arrives
+            listener = call.turn_loop(RATE)                         # decodes as speech arrives
+            listener.start(call.turn.expecting)
             stream = pcm + silence(2.0, RATE)
             fed, utterance = 0.0, None
             for pos in range(0, len(stream), 640):                  # 20 ms as it arrives

@@ -8,10 +8,11 @@
    caller audio: raw Vosk (open vocabulary, and with the turn's grammar) against our pipeline
    (DTMF check + endpointing + grammar decode with its n-best + open vocabulary when needed).
 3. Live recognition: clips arrive 20 ms at a time on a simulated real-time clock and are decoded
-   as they arrive (TurnListener with the call, as on the kiosk). "End of speech -> recognised"
-   is what is left when the endpointer hands the utterance over: the decoding still queued
-   behind real time plus the final step. Shown for a process's first call with cold recognizers,
-   after ``warm_up``, and for a later call; plus the end-of-speech wait per kind of answer.
+   as they arrive (the call's turn loop, as on the kiosk and the phone line). "End of speech ->
+   recognised" is what is left when the endpointer hands the utterance over: the decoding still
+   queued behind real time plus the final step. Shown for a process's first call with cold
+   recognizers, after ``warm_up``, and for a later call; plus the end-of-speech wait per kind of
+   answer.
 4. End of speech -> first reply audio through the real Agent and store (recognition + NLU +
    dialogue + espeak-ng), cold and warm prompt cache.
 5. Memory per call: resident memory added per concurrent call.
@@ -70,8 +71,8 @@ def live_turn(call, settings, pcm: bytes) -> tuple[float, float]:
     Chunk k arrives at k*20 ms; its processing starts when it has arrived and the previous one
     is done. What remains when the utterance is handed over is the queue behind real time.
     """
-    from voice_agent.voice.pipeline import TurnListener
-    listener = TurnListener(settings, call=call)
+    listener = call.turn_loop(16000)        # the kiosk's and the phone line's turn loop
+    listener.start(call.turn.expecting)
     stream = pcm + silence(2.0, 16000)
     clock = 0.0                    # when the processing of everything so far is done
     for k, pos in enumerate(range(0, len(stream), CHUNK)):

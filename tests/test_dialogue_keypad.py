@@ -11,7 +11,7 @@ from voice_agent.expect import EXPECTATIONS
 from voice_agent.settings import load_settings
 from voice_agent.voice import dtmf
 from voice_agent.voice.audio import silence
-from voice_agent.voice.pipeline import TurnListener
+from voice_agent.voice.turns import TurnLoop
 
 PICKS = {"language", "intent", "payment_method", "confirm", "callback_window", "charge",
          "dispute_reason", "installments"}
@@ -57,16 +57,16 @@ def chunks(pcm: bytes, size: int = 960):
                                        "callback_window"])
 def test_the_voice_listener_ends_a_pick_on_one_key(expecting):
     # These picks used to wait for "#" or the pause in the voice pipeline.
-    lis = TurnListener(load_settings(env={}), key_timeout_s=5.0)
-    lis.expecting = expecting
+    lis = TurnLoop(load_settings(env={})["audio"], 16000, key_pause_s=5.0)
+    lis.start(expecting)
     got = [r for c in chunks(dtmf.generate("2", 16000) + silence(0.3, 16000)) if (r := lis.feed(c))]
-    assert got and got[0].dtmf == "2"
+    assert got and got[0].keys == "2"
 
 
 def test_the_voice_listener_waits_for_hash_on_a_number():
-    lis = TurnListener(load_settings(env={}), key_timeout_s=5.0)
-    lis.expecting = "card_number"
+    lis = TurnLoop(load_settings(env={})["audio"], 16000, key_pause_s=5.0)
+    lis.start("card_number")
     got = [r for c in chunks(dtmf.generate("41", 16000) + silence(0.3, 16000)) if (r := lis.feed(c))]
     assert not got
     got = [r for c in chunks(dtmf.generate("1#", 16000)) if (r := lis.feed(c))]
-    assert got[0].dtmf == "411#"
+    assert got[0].keys == "411#"

@@ -14,7 +14,9 @@ from voice_agent.voice import dtmf
 from voice_agent.voice.audio import from_pcm16, noise, read_wav, silence, write_wav
 from voice_agent.voice.endpoint import Utterance
 from voice_agent.redact import redact_entry
-from voice_agent.voice.pipeline import TurnListener, VoiceCall
+from voice_agent.voice.endpoint import NoInput
+from voice_agent.voice.pipeline import VoiceCall
+from voice_agent.voice.turns import TurnLoop
 from voice_agent.voice.segments import spoken_segments
 
 FAST = ["--set", "password_hash.n=1024"]
@@ -142,14 +144,14 @@ def test_greeting_is_spoken_in_each_language_of_the_menu(env):
 
 def test_listener_keys_end_at_hash_or_pause_and_silence_is_no_input():
     settings = load_settings(env={}, sets=["audio.no_input_timeout_s=2.0"])
-    lis = TurnListener(settings, key_timeout_s=1.0)
+    lis = TurnLoop(settings["audio"], 16000, key_pause_s=1.0)
     chunks = lambda pcm: [pcm[i:i + 960] for i in range(0, len(pcm), 960)]
     got = [r for c in chunks(dtmf.generate("123#", 16000)) if (r := lis.feed(c))]
-    assert got[0].dtmf == "123#"
+    assert got[0].keys == "123#"
     got = [r for c in chunks(dtmf.generate("45", 16000) + silence(1.5, 16000)) if (r := lis.feed(c))]
-    assert got[0].dtmf == "45"
+    assert got[0].keys == "45"
     got = [r for c in chunks(silence(2.5, 16000)) if (r := lis.feed(c))]
-    assert got[0].no_input
+    assert isinstance(got[0], NoInput)
 
 
 class FakeRecognizer:
@@ -287,7 +289,8 @@ def test_live_listener_decodes_while_the_caller_speaks(env):
         call = VoiceCall(agent, settings, nlu,
                          recognizer_factory=lambda lang, rate: fake if lang == "ko" else None)
         call.start()                                    # the language menu: a short answer
-        listener = TurnListener(settings, call=call)
+        listener = call.turn_loop(16000)
+        listener.start(call.turn.expecting)
         audio = silence(0.3, 16000) + noise(0.6, 16000, 0.2) + silence(1.5, 16000)
         found, waited = None, 0.0
         for pos in range(0, len(audio), 640):
@@ -299,7 +302,7 @@ def test_live_listener_decodes_while_the_caller_speaks(env):
         assert isinstance(found, Utterance)
         assert fake.calls[0] == "start" and fake.fed > 16000 and "finish" not in fake.calls
         assert 0.5 + 0.5 <= waited + 0.02 <= 0.6 + 0.5 + 0.1   # speech + the short 500 ms wait
-        heard = call.hear_utterance(found)
+        heard = call.hear(found)
         assert heard.text == "한국어" and fake.calls[-1] == "finish"
         assert fake.expected == ["language"]
         assert call.respond(heard).turn.lang == "ko"

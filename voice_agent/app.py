@@ -52,6 +52,10 @@ class Services:
             self._synth = Synthesizer.from_settings(self.settings)
         return self._synth
 
+    @synth.setter
+    def synth(self, synthesizer) -> None:
+        self._synth = synthesizer
+
     def load_models(self, langs=None) -> dict[str, str]:
         """Load the speech model of every language (or of ``langs``) that has one, now rather
         than when the first caller speaks; returns lang -> path. A configured model that cannot

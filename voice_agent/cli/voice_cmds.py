@@ -11,9 +11,13 @@ import re
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voice_agent.cli import CliError
 from voice_agent.settings import Settings
+
+if TYPE_CHECKING:
+    from voice_agent.voice.turns import TurnEnd
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -150,29 +154,16 @@ def cmd_say(args, settings: Settings) -> int:
     return 0
 
 
-def listen_to_file(path: str, audio: dict) -> tuple[str, object, int]:
-    """One pass over a recording, a chunk at a time: (keys, first utterance or NoInput, rate).
-
-    Keys anywhere win over speech, as in a call; the first utterance is kept (it is at most
-    ``max_utterance_s`` long) while the rest of the file is scanned for keys, so memory does not
-    grow with the length of the file. Phone audio stays at 8 kHz, as in a call.
-    """
-    from voice_agent.voice import dtmf
+def listen_to_file(path: str, audio: dict) -> tuple[TurnEnd, int]:
+    """One pass over a recording by the calls' turn loop, a chunk at a time: (how the turn
+    ended, rate). Keys anywhere win over speech, as in a call; memory does not grow with the
+    length of the file. Phone audio stays at 8 kHz, as in a call."""
     from voice_agent.voice.audio import stream_wav, wav_format
-    from voice_agent.voice.endpoint import Endpointer
     from voice_agent.voice.pipeline import NATIVE_RATES
+    from voice_agent.voice.turns import TurnLoop
     src = wav_format(path).rate
     rate = src if src in NATIVE_RATES else 16000
-    detector = dtmf.DtmfDetector(rate)
-    endpointer = Endpointer.from_settings(audio, rate=rate)
-    endpointer.no_input_timeout_s = float("inf")      # a recording has no clock to wait on
-    keys, found = [], None
-    for chunk in stream_wav(path, rate):
-        keys.append(detector.feed(chunk))
-        if found is None:
-            found = endpointer.feed(chunk)
-    keys.append(detector.finish())
-    return "".join(keys), found if found is not None else endpointer.finish(), rate
+    return TurnLoop(audio, rate, recording=True).hear(stream_wav(path, rate)), rate
 
 
 def cmd_transcribe(args, settings: Settings) -> int:
@@ -182,10 +173,11 @@ def cmd_transcribe(args, settings: Settings) -> int:
     from voice_agent.voice.audio import AudioError
     from voice_agent.voice.endpoint import NoInput
     from voice_agent.voice.models import ModelError, load, require_model
+    from voice_agent.voice.turns import Keys
     check_lang(settings, args.lang)
     require_configured_models(settings, [args.lang])
     try:
-        keys, found, rate = listen_to_file(args.file, settings["audio"])
+        found, rate = listen_to_file(args.file, settings["audio"])
     except AudioError as exc:
         raise CliError(str(exc)) from None
     nlu = load_nlu(settings)
@@ -194,9 +186,9 @@ def cmd_transcribe(args, settings: Settings) -> int:
     if expect and kind is None and expect not in EXPECTATIONS:
         raise CliError(f"--expect {expect!r}: not a value kind or an expected answer")
     out: dict = {"file": args.file, "lang": args.lang}
-    if keys:
-        out.update(text=None, dtmf=keys, confidence=1.0, band="accept")
-        value_text = keys.rstrip("#")
+    if isinstance(found, Keys):
+        out.update(text=None, dtmf=found.keys, confidence=1.0, band="accept")
+        value_text = found.keys.rstrip("#")
     else:
         if isinstance(found, NoInput):
             out.update(text="", no_input=True, confidence=0.0, band="reject")

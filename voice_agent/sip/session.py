@@ -2,13 +2,14 @@
 
 The flow is the voice front end's own (``voice_agent.voice.pipeline``): ``VoiceCall`` drives the
 Agent, recognises utterances with the turn's grammar and renders replies (each language in its own
-voice); the webrtcvad ``Endpointer`` and the Goertzel ``DtmfDetector`` do the listening. What is
+voice); the kiosk's turn loop (``voice.turns.TurnLoop``) takes the caller's turns: keys, speech
+decoded while it is spoken, the short end-of-speech wait for short answers, no input. What is
 particular to a phone line lives here:
 
 - the prompt plays while we listen, so the caller can barge in: speech starting, or a key pressed,
-  during a prompt stops the prompt at once;
-- keys also arrive from PJSIP (RFC 4733 events and SIP INFO); they follow the same keypad rules
-  (``#`` or ``*`` ends an entry, else a pause), and one key answers a menu or a yes/no question;
+  during a prompt stops the prompt at once (the turn loop signals it, we stop the playback);
+- keys also arrive from PJSIP (RFC 4733 events and SIP INFO), pushed into the turn loop; they
+  follow the same keypad rules as in-band tones;
 - the caller can hang up at any moment: the dialogue is told (``hang_up``) and the call record
   ends "abandoned" (or "paid" when a payment already went through). A payment is posted in one
   store transaction, so a hang-up never leaves half of one.
@@ -22,18 +23,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from voice_agent.dialogue.keypad import MAX_KEYS, entry_complete
 from voice_agent.sip.call import CallLine
 from voice_agent.voice.audio import convert
-from voice_agent.voice.dtmf import DtmfDetector
-from voice_agent.voice.endpoint import Endpointer, NoInput, Utterance
-from voice_agent.voice.pipeline import Exchange, Heard, VoiceCall
+from voice_agent.voice.endpoint import NoInput, Utterance
+from voice_agent.voice.pipeline import Exchange, Heard
+from voice_agent.voice.turns import Keys, TurnEnd
 
 log = logging.getLogger("voice_agent.sip")
-
-# Expectations a single key answers (menus, yes/no): no "#" or pause needed.
-# While a prompt plays and nobody speaks, the no-input clock must not run.
-PROMPT_CLOCK_RESET_S = 1.0
 
 
 @dataclass
@@ -54,20 +50,21 @@ class CallReport:
 
 
 class PhoneCall:
-    """Runs the dialogue for one ``CallLine``. ``services`` (PhoneServices) is shared by all calls."""
+    """Runs the dialogue for one ``CallLine``. ``services`` (``voice_agent.app.Services``) is shared by all calls.
 
-    def __init__(self, services, line: CallLine, on_event: Callable[[dict], None] | None = None):
+    Turns are timed by the line's audio (20 ms chunks); a keyed entry's pause by ``clock``, since
+    RFC 4733 keys can arrive while no audio does.
+    """
+
+    def __init__(self, services, line: CallLine, on_event: Callable[[dict], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic):
         self.settings = services.settings
         self.line = line
         self.on_event = on_event or (lambda event: None)
         self.report = CallReport(line.number)
-        # One tone detector for the whole call: a key still sounding when a turn ends must not
-        # count again in the next turn.
-        self.tones = DtmfDetector(rate=line.rate)
-        self.voice = VoiceCall(services.agent, services.settings, services.nlu,
-                               synthesizer=services.synth, caller_id=line.caller_id,
-                               channel="phone",
-                               recognizer_factory=lambda lang, rate=line.rate: services.recognizer(lang, rate))
+        self.voice = services.voice_call(caller_id=line.caller_id, channel="phone")
+        # One loop for the whole call: a key still sounding when a turn ends must not count again.
+        self.turns = self.voice.turn_loop(line.rate, key_clock=clock, on_barge_in=self._barge_in)
 
     def _event(self, name: str, **data: Any) -> None:
         self.on_event({"event": name, "call": self.line.number, **data})
@@ -130,8 +127,7 @@ class PhoneCall:
 
     def _listen(self, turn) -> Heard | None:
         """The caller's answer to ``turn``; None when the caller hung up."""
-        endpointer = Endpointer.from_settings(self.settings["audio"], rate=self.line.rate)
-        keys, last_key = "", 0.0
+        self.turns.start(turn.expecting)
         was_playing = self.line.playing
         while True:
             if self.line.hung_up.is_set():
@@ -139,33 +135,20 @@ class PhoneCall:
             if was_playing and not self.line.playing:
                 was_playing = False
                 self._event("listening", expecting=turn.expecting)
-            new_keys = ""
             while (key := self.line.read_key()) is not None:   # RFC 4733 events and SIP INFO
-                new_keys += key
+                self.turns.press(key)
             chunk = self.line.read_audio(0.02)
-            if chunk:
-                new_keys += self.tones.feed(chunk)               # in-band tones
-            if new_keys:
-                self._barge_in("key")
-                keys, last_key = (keys + new_keys)[:MAX_KEYS], time.monotonic()
-                endpointer.reset()                               # tones are not speech
-            if keys:
-                if entry_complete(turn.expecting, keys, time.monotonic() - last_key):
-                    return self._heard_keys(keys)
-                continue
-            if not chunk or self.tones.tone_on:
-                continue
-            if (self.line.playing and not endpointer.in_speech
-                    and endpointer.elapsed_s > PROMPT_CLOCK_RESET_S):
-                endpointer.reset()                               # no-input is timed from the prompt's end
-            found = endpointer.feed(chunk)
-            if endpointer.in_speech or isinstance(found, Utterance):
-                self._barge_in("speech")
-            if isinstance(found, NoInput):
-                self.report.no_input_turns += 1
-                return Heard(no_input=True)
-            if isinstance(found, Utterance):
-                return self._recognize(found)
+            end = self.turns.feed(chunk or b"", prompt_playing=self.line.playing)
+            if end is not None:
+                return self._heard(end)
+
+    def _heard(self, end: TurnEnd) -> Heard:
+        if isinstance(end, Keys):
+            return self._heard_keys(end.keys)
+        if isinstance(end, NoInput):
+            self.report.no_input_turns += 1
+            return Heard(no_input=True)
+        return self._recognize(end)
 
     def _heard_keys(self, keys: str) -> Heard:
         self.report.keyed_turns += 1

@@ -15,9 +15,8 @@ import threading
 from typing import Callable, Iterable, Iterator
 
 from voice_agent.voice.audio import convert
-from voice_agent.voice.endpoint import Utterance
 from voice_agent.voice.models import find_model
-from voice_agent.voice.pipeline import RATE, Heard, TurnListener, VoiceCall, warm_up
+from voice_agent.voice.pipeline import RATE, Heard, VoiceCall, warm_up
 from voice_agent.voice.recorded import caption
 
 CHUNK_S = 0.03
@@ -112,7 +111,7 @@ def kiosk_loop(call: VoiceCall, settings, mic: Iterable[bytes], speaker: Callabl
     """Run one conversation until the agent ends it, the caller types q, or the mic runs dry."""
     keys = keys or queue.Queue()
     muted = muted or threading.Event()
-    listener = TurnListener(settings, call=call)      # speech is decoded as it is spoken
+    turns = call.turn_loop(RATE)          # speech is decoded as it is spoken
 
     def speak(ex) -> None:
         caption(ex, show)
@@ -123,8 +122,7 @@ def kiosk_loop(call: VoiceCall, settings, mic: Iterable[bytes], speaker: Callabl
             show(f"  (could not play the reply: {exc})")
         finally:
             muted.clear()
-        listener.reset()
-        listener.expecting = ex.turn.expecting
+        turns.start(ex.turn.expecting)
 
     speak(call.start())
     source = iter(mic)
@@ -142,18 +140,16 @@ def kiosk_loop(call: VoiceCall, settings, mic: Iterable[bytes], speaker: Callabl
                     return call
                 entry = "".join(c for c in typed if c.isdigit() or c in "#*")
                 if entry:
-                    heard = listener.keyboard(entry)
+                    heard = call.hear(turns.typed(entry))
                     break
             chunk = next(source, None)
             if chunk is None:
                 call.hang_up()
                 show("  (microphone closed: hung up)")
                 return call
-            found = listener.feed(chunk)
-            if isinstance(found, Utterance):
-                heard = call.hear_utterance(found)      # decoded while spoken: only the end left
-            elif isinstance(found, Heard):
-                heard = found
+            end = turns.feed(chunk)
+            if end is not None:
+                heard = call.hear(end)      # an utterance was decoded as spoken: only its end left
         speak(call.respond(heard))
     return call
 

@@ -3,13 +3,14 @@
 This is the one place that shows the whole flow for voice; the front ends (recorded turns,
 the kiosk, the demo, the phone line) differ only in where audio comes from and goes to:
 
-    audio -> DtmfDetector / Endpointer -> Recognizer (grammar from `expecting`)
-          -> CallerEvent -> Agent.step -> AgentTurn -> Synthesizer -> reply audio
+    audio, keys -> TurnLoop (DtmfDetector, keypad rules, Endpointer) -> Recognizer (grammar
+          from `expecting`) -> CallerEvent -> Agent.step -> AgentTurn -> Synthesizer -> reply audio
 
-A turn with keypad tones becomes keypad input (digits with ``#``/``*`` as the caller pressed
-them); otherwise its first utterance is recognised; no speech at all is the no-input event.
-Speech is decoded while it is spoken (``LiveRecognition``, fed by the endpointer), so the end of
-speech leaves only the recognizer's final step before the dialogue answers.
+The turn loop (``voice.turns``) decides how a caller's turn ended: keypad input (digits with
+``#``/``*`` as the caller pressed them), an utterance, or the no-input event; ``VoiceCall.hear``
+turns that into what was heard. Speech is decoded while it is spoken (``LiveRecognition``, fed
+by the turn loop), so the end of speech leaves only the recognizer's final step before the
+dialogue answers.
 What the caller says or keys while the dialogue expects a secret never reaches a caption or a
 transcript in clear (see ``voice_agent.redact.redact_entry``).
 """
@@ -20,17 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from voice_agent.dialogue.keypad import entry_complete
 from voice_agent.expect import is_secret
 from voice_agent.redact import redact_entry
-from voice_agent.voice import dtmf
 from voice_agent.voice.asr import AsrResult, Recognizer
 from voice_agent.voice.audio import convert, silence
-from voice_agent.voice.endpoint import Endpointer, NoInput, Utterance, end_silence_for
+from voice_agent.voice.endpoint import NoInput, Utterance
 from voice_agent.voice.models import find_model
 from voice_agent.voice.models import load as load_model
 from voice_agent.voice.segments import spoken_segments
 from voice_agent.voice.tts import SpeechError, Synthesizer
+from voice_agent.voice.turns import Keys, TurnEnd, TurnLoop
 
 RATE = 16000
 NATIVE_RATES = (8000, 16000)       # recognised as they come; anything else is resampled to RATE
@@ -167,12 +167,24 @@ class VoiceCall:
     def ended(self) -> bool:
         return self.hung_up or bool(self.turn is not None and self.turn.ended)
 
+    def turn_loop(self, rate: int, **kw: Any) -> TurnLoop:
+        """The call's turn loop at ``rate``: speech is decoded as it is spoken (``listen``)."""
+        return TurnLoop(self.settings["audio"], rate, listen=lambda: self.listen(rate), **kw)
+
+    def hear(self, end: TurnEnd) -> Heard:
+        """What a turn that ended this way said: keys, an utterance to finish, or silence."""
+        if isinstance(end, Keys):
+            return Heard(dtmf=end.keys)
+        if isinstance(end, NoInput):
+            return Heard(no_input=True)
+        return self.hear_utterance(end)
+
     def hear_recording(self, audio: bytes | Iterable[bytes], rate: int) -> Heard:
         """What a whole recorded caller turn holds: keys, else its first utterance, else silence.
 
         ``audio`` is the turn's PCM, or its chunks in order (a long file streamed from disk):
-        keys and speech are looked for in one pass, so memory holds a chunk and at most one
-        utterance however long the recording is.
+        the turn loop looks for keys and speech in one pass, so memory holds a chunk and at most
+        one utterance however long the recording is.
 
         Phone audio (8 kHz) is recognised at 8 kHz: Vosk's own feature pipeline handles the
         narrow band better than our upsampling does (measured: espeak-ng "네" over a G.711 line
@@ -181,27 +193,8 @@ class VoiceCall:
         """
         native = rate if rate in NATIVE_RATES else RATE
         chunks = [audio] if isinstance(audio, (bytes, bytearray)) else audio
-        tones = dtmf.DtmfDetector(native)
-        live = self.listen(native)
-        found = None
-        speech = Endpointer.from_settings(self.settings["audio"], rate=native, on_speech=live.feed)
-        speech.no_input_timeout_s = float("inf")    # a recording has no clock to wait on
-        keys = []
-        for chunk in chunks:
-            pcm = convert(bytes(chunk), rate, native)
-            keys.append(tones.feed(pcm))
-            if found is None:
-                found = speech.feed(pcm)
-        pressed = "".join(keys) + tones.finish()
-        if pressed:
-            live.cancel()
-            return Heard(dtmf=pressed)
-        if found is None:
-            found = speech.finish()
-        if isinstance(found, NoInput):
-            live.cancel()
-            return Heard(no_input=True)
-        return self.hear_utterance(found)
+        loop = self.turn_loop(native, recording=True)
+        return self.hear(loop.hear(convert(bytes(chunk), rate, native) for chunk in chunks))
 
     def hear_utterance(self, utterance: Utterance) -> Heard:
         """What an utterance said: finished from the live recognition that was fed its audio, or
@@ -314,76 +307,6 @@ class LiveRecognition:
         if self.started and cancel is not None:
             cancel()
         self.rec = None
-
-
-class TurnListener:
-    """Live audio (kiosk microphone, phone line) to one caller turn.
-
-    Keys end a turn by the dialogue's keypad rules (``dialogue.keypad.entry_complete``: one key
-    for menus and yes/no, else ``#``, ``*`` or ``key_timeout_s`` without another key); speech
-    ends at the endpointer's end of speech; nothing at all ends at the no-input timeout.
-    """
-
-    def __init__(self, settings, rate: int = RATE, key_timeout_s: float = 3.0,
-                 call: VoiceCall | None = None) -> None:
-        self.rate = rate
-        self.audio = settings["audio"]
-        self.endpointer = Endpointer.from_settings(self.audio, rate=rate)
-        self.detector = dtmf.DtmfDetector(rate)
-        self.key_timeout_s = key_timeout_s
-        self.expecting: str | None = None     # set by the front end before each turn
-        # With a call, speech is recognised as it arrives (call.hear_utterance finishes it).
-        self.call = call
-        if call is not None:
-            self.endpointer.on_speech = self._speech
-        self.reset()
-
-    def reset(self) -> None:
-        # The detector is kept: a key still sounding when its entry ends must not count twice.
-        self.endpointer.reset()
-        self.keys = ""
-        self._since_key_s = 0.0
-        self._live: LiveRecognition | None = None
-
-    def _speech(self, pcm: bytes) -> None:
-        if self._live is None:
-            self._live = self.call.listen(self.rate)
-        self._live.feed(pcm)
-
-    def feed(self, pcm: bytes) -> Heard | Utterance | None:
-        """Heard (keys or no input) or an Utterance to recognise, once the turn is over."""
-        keys = self.detector.feed(pcm)
-        if keys:
-            self.keys += keys
-            self._since_key_s = 0.0
-            if entry_complete(self.expecting, self.keys):
-                return self._keys_done()
-        elif self.keys:
-            self._since_key_s += len(pcm) / 2 / self.rate
-            if entry_complete(self.expecting, self.keys, self._since_key_s, self.key_timeout_s):
-                return self._keys_done()
-        if self.keys or self.detector.tone_on:
-            return None                       # tones are not speech: keep the VAD out of it
-        expecting = self.expecting or (self.call.turn.expecting if self.call and self.call.turn
-                                       else None)
-        self.endpointer.end_silence_ms = end_silence_for(self.audio, expecting)
-        found = self.endpointer.feed(pcm)
-        if isinstance(found, NoInput):
-            self.reset()
-            return Heard(no_input=True)
-        if found is not None:
-            self.reset()
-        return found
-
-    def keyboard(self, keys: str) -> Heard:
-        """Keys typed on the kiosk's keyboard count as keypad input."""
-        self.reset()
-        return Heard(dtmf=keys)
-
-    def _keys_done(self) -> Heard:
-        keys = self.keys
-        self.reset()
-        return Heard(dtmf=keys)
 
 
 def warm_up(settings, nlu, langs=None, rates: tuple[int, ...] = (RATE,), phrases: int = 8,
