@@ -158,8 +158,11 @@ class PhoneCall:
     def _recognize(self, utterance: Utterance) -> Heard:
         heard = self.voice.hear_utterance(utterance)
         if heard.asr is not None:
-            self._event("heard", band=heard.asr.band, confidence=round(heard.asr.confidence, 2),
-                        seconds=round(utterance.end_s - utterance.start_s, 2))
+            # No content: how sure, how long, and the end-of-speech wait the turn ended after.
+            self._event("heard", expecting=self.voice.turn.expecting, band=heard.asr.band,
+                        confidence=round(heard.asr.confidence, 2),
+                        seconds=round(utterance.end_s - utterance.start_s, 2),
+                        waited_ms=utterance.silence_ms)
         if heard.no_input:
             self.report.no_input_turns += 1
         else:

@@ -31,6 +31,9 @@ class Utterance:
     rate: int
     start_s: float
     end_s: float
+    # The silence after the speech that ended it (the end-of-speech wait that was applied; less
+    # when the utterance was cut at max_utterance_s or the stream ended).
+    silence_ms: int = 0
 
 
 @dataclass(frozen=True)
@@ -100,10 +103,11 @@ class Endpointer:
         pcm = b"".join(self._speech or [])
         start = self._speech_start * FRAME_MS / 1000
         end = self._frames_seen * FRAME_MS / 1000
+        silence_ms = self._silent_run * FRAME_MS
         self._speech = None
         self._held = []
         self._flush()
-        return Utterance(pcm, self.rate, start, end)
+        return Utterance(pcm, self.rate, start, end, silence_ms)
 
     def _hand_on(self, frame: bytes, voiced: bool) -> None:
         """Queue a speech frame for ``on_speech``; long trailing silence is held back."""
