@@ -18,7 +18,7 @@ from voice_agent.dialogue.flow import Ctx, Input, Step
 from voice_agent.dialogue.flows import Registry, default_registry
 from voice_agent.dialogue.keypad import CANCEL_KEY, END_KEY
 from voice_agent.redact import digit_words, mask_digit_runs, mask_digit_words
-from voice_agent.dialogue.prompts import Digits, Money, Prompts
+from voice_agent.dialogue.prompts import Digits, Money, Prompts, join_segments
 from voice_agent.dialogue.session import Session
 from voice_agent.dialogue.validators import normalize_expiry
 
@@ -289,7 +289,8 @@ class Agent:
         kept = [r for r in replies if r.key not in META_REPLIES]
         if kept:
             session.last_replies = kept
-        say = self.prompts.render(session.lang, replies)
+        segments = tuple(self.prompts.segments(session.lang, replies))
+        say = join_segments(segments)
         if session.ended:
             expecting = "none"
         elif session.unsure is not None:
@@ -298,7 +299,7 @@ class Agent:
             expecting = self.step_of(session.state).expecting
         turn = AgentTurn(say=say, lang=session.lang, expecting=expecting, state=session.state,
                          ended=session.ended, outcome=session.outcome, slow=session.slow,
-                         transfer=ctx.transfer, replies=tuple(replies))
+                         transfer=ctx.transfer, replies=tuple(replies), segments=segments)
         self.store.add_turn(session.call_id, "agent", say, expecting=expecting)
         if session.ended:
             session.forget_secrets()

@@ -56,6 +56,9 @@ class AgentTurn:
     slow: bool = False
     transfer: str | None = None
     replies: tuple[Reply, ...] = ()
+    # `say` as (language, text) runs for voices: the language menu says each option in its own
+    # language. Their texts joined by spaces are `say`. Not in the chat --json contract.
+    segments: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> str:
         """The `voice-agent chat --json` line for this turn: exactly the contract's keys (issue 4);

@@ -28,7 +28,6 @@ from voice_agent.voice.audio import convert, silence
 from voice_agent.voice.endpoint import Endpointer, NoInput, Utterance, end_silence_for
 from voice_agent.voice.models import find_model
 from voice_agent.voice.models import load as load_model
-from voice_agent.voice.segments import spoken_segments
 from voice_agent.voice.tts import SpeechError, Synthesizer
 
 RATE = 16000
@@ -261,12 +260,12 @@ class VoiceCall:
 
 
     def speak(self, turn) -> tuple[bytes, int]:
-        """The reply as audio, each part in its own language's voice (the language menu says
-        "For English press 1" in English and "한국어는 ... 3번" in Korean)."""
-        parts = spoken_segments(getattr(self.agent, "prompts", None), turn)
-        if len(parts) == 1:
-            return self.tts.render_pcm(turn.say, turn.lang, slow=bool(turn.slow))
-        rendered = [self.tts.render_pcm(text, lang, slow=bool(turn.slow)) for lang, text in parts]
+        """The reply as audio: each of the turn's language segments in its own language's voice
+        (the language menu says "For English press 1" in English and "한국어는 ... 3번" in Korean)."""
+        rendered = [self.tts.render_pcm(text, lang, slow=bool(turn.slow))
+                    for lang, text in turn.segments]
+        if len(rendered) == 1:
+            return rendered[0]
         rate = rendered[0][1]
         pause = silence(0.15, rate)
         return pause.join(convert(pcm, r, rate) for pcm, r in rendered), rate
