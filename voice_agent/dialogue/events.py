@@ -21,12 +21,27 @@ EXPECTING = (
 
 @dataclass(frozen=True)
 class CallerEvent:
-    """One caller turn. No text and no keys means silence (the no-input timeout fired)."""
+    """One caller turn. No text and no keys means silence (the no-input timeout fired).
+
+    Recognised speech carries what recognition found in it, as pipecat's TranscriptionFrame
+    does: the value it parsed from `text` as `kind` (None: nothing of that kind) in language
+    `lang`. The dialogue uses that value when the step asks for that kind in that language, so
+    each value is parsed once. Typed text has no kind: the dialogue parses it itself.
+    """
 
     text: str | None = None
     dtmf: str | None = None
     # Recognition confidence 0..1 from ASR; None for typed text (taken as certain).
     confidence: float | None = None
+    value: Any = None
+    kind: str | None = None
+    lang: str | None = None
+
+    def value_of(self, kind: str | None, lang: str) -> tuple[bool, Any]:
+        """(True, value) when recognition parsed the text as `kind` in `lang`, else (False, None)."""
+        if kind is not None and self.kind == kind and self.lang == lang:
+            return True, self.value
+        return False, None
 
     @property
     def is_silence(self) -> bool:

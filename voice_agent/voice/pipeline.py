@@ -45,11 +45,16 @@ class Heard:
     note: str | None = None                # e.g. "no speech model for en"
 
     def event(self):
+        """The dialogue's event: keys, or the words with what recognition found in them (value,
+        the kind it was parsed as, language, confidence), so the dialogue does not parse again."""
         from voice_agent.dialogue import CallerEvent
         if self.dtmf:
             return CallerEvent(dtmf=self.dtmf)
+        if self.text and self.asr is not None:
+            return CallerEvent(text=self.text, confidence=self.asr.confidence,
+                               value=self.asr.value, kind=self.asr.kind, lang=self.asr.lang)
         if self.text:
-            return CallerEvent(text=self.text, confidence=self.asr.confidence if self.asr else None)
+            return CallerEvent(text=self.text)
         return CallerEvent()
 
 
@@ -119,7 +124,8 @@ class VoiceCall:
         info = find_model(self.settings, lang)
         if info is None:
             return None
-        return Recognizer.from_settings(load_model(info), self.settings, rate, lang, self.nlu)
+        return Recognizer.from_settings(load_model(info), self.settings, rate, lang, self.nlu,
+                                        today=self.today)
 
     def recognizer(self, lang: str, rate: int = RATE) -> Recognizer | None:
         if (lang, rate) not in self._recognizers:
