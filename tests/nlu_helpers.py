@@ -44,6 +44,7 @@ class FakeUnderstanding:
     confidence: float
     expect: str | None = None
     value: Any = None
+    plain_intent: str | None = None
 
 
 class FakeNLU:
@@ -78,7 +79,8 @@ class FakeNLU:
         if expect is None and intent == "pay_bill":
             amount = self.parse_value("amount", text, lang)
             value = {"amount": amount} if amount else None
-        return FakeUnderstanding(text, intent or "out_of_scope", 1.0, expect, value)
+        return FakeUnderstanding(text, intent or "out_of_scope", 1.0, expect, value,
+                                 intent or "out_of_scope")
 
     def grammar_phrases(self, lang, expect):
         return PHRASES.get(expect, [])

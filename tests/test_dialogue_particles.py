@@ -7,7 +7,8 @@ import pytest
 from voice_agent.dialogue.events import Reply
 from voice_agent.dialogue.flows.payment import describe
 from voice_agent.dialogue.particles import ParticleRules, final_consonant
-from voice_agent.dialogue.prompts import Money, PromptError, Prompts, load_catalog, load_tables
+from voice_agent.dialogue.prompts import (Money, Prompt, PromptError, Prompts, load_catalog,
+                                          load_tables)
 from voice_agent.settings import load_settings
 from voice_agent.store import PaymentMethod
 
@@ -68,6 +69,24 @@ def test_amounts_take_the_form_for_dalleo(prompts):
     assert "US$98.00가 있어서" in text
     text = prompts.render_one("ko", Reply("balance_suspended", {"amount": Money(9800)}))
     assert "US$98.00를 납부하시면" in text
+
+
+def test_segments_agree_like_the_text(prompts):
+    """The language segments a voice speaks are the text, particles and all: a Korean turn with
+    an English reply, and a particle after a part in another language."""
+    replies = (Reply("balance_suspended", {"amount": Money(9800)}),
+               Reply("goodbye", {}, lang="en"))
+    runs = prompts.segments("ko", replies)
+    assert [lang for lang, _ in runs] == ["ko", "en"]
+    assert " ".join(text for _, text in runs) == prompts.render("ko", replies)
+    assert "US$98.00를 납부하시면" in runs[0][1] and "[" not in runs[0][1]
+    english = Prompt("method_card", {"brand": "Visa", "last4": "1111"}, lang="en")
+    reply = Reply("pay_method_saved_option", {"method": english})
+    runs = prompts.segments("ko", [reply])
+    assert " ".join(text for _, text in runs) == prompts.render_one("ko", reply)
+    assert [lang for lang, _ in runs] == ["ko", "en", "ko"]
+    assert runs[1][1] == "Visa card ending in 1111을"      # 1 is read 일: the particle agrees
+    assert "[" not in prompts.render_one("ko", reply)
 
 
 def test_no_korean_placeholder_is_followed_by_a_fixed_particle():

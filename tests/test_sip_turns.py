@@ -156,7 +156,7 @@ def services(tmp_path):
 
 def run_call(services, line: FakeLine, answers: list[str]):
     rec = StreamingRecognizer(line, answers)
-    services.recognizer = lambda lang, rate: rec if lang == "ko" else None
+    services.recognizer = lambda lang, rate, today=None: rec if lang == "ko" else None
     events: list[dict] = []
     report = PhoneCall(services, line, on_event=events.append, clock=line.clock).run()
     return report, events, rec

@@ -170,6 +170,15 @@ def test_confident_grammar_result_is_kept(fake):
     rec.expect("confirm")
     result = rec.recognize(SPEECH)
     assert result.grammar and result.value == "yes" and result.band == "accept"
+    # What it was parsed as travels with it (pipeline.Heard.event -> CallerEvent).
+    assert (result.kind, result.lang) == ("yes_no", "ko")
+
+
+def test_an_unparsed_result_has_no_kind(fake):
+    rec = fake(lambda g: ("한국어", 1.0))
+    rec.expect("intent")
+    result = rec.recognize(SPEECH)
+    assert result.text == "한국어" and result.kind is None and result.value is None
 
 
 def test_unknown_word_hits_lower_confidence(fake):

@@ -17,7 +17,6 @@ from voice_agent.redact import redact_entry
 from voice_agent.voice.endpoint import NoInput
 from voice_agent.voice.pipeline import VoiceCall
 from voice_agent.voice.turns import TurnLoop
-from voice_agent.voice.segments import spoken_segments
 
 FAST = ["--set", "password_hash.n=1024"]
 
@@ -134,10 +133,11 @@ def test_greeting_is_spoken_in_each_language_of_the_menu(env):
     store, nlu, agent = open_parts(settings)
     try:
         session, turn = agent.start()
-        runs = spoken_segments(agent.prompts, turn)
+        runs = turn.segments
         assert [lang for lang, _ in runs] == ["en", "es", "ko"]
         assert "español" in runs[1][1] and "한국어" in runs[2][1]
-        assert " ".join(t for _, t in runs).split() == turn.say.split()
+        assert " ".join(t for _, t in runs) == turn.say
+        assert "segments" not in json.loads(turn.to_json())
     finally:
         store.close()
 
@@ -237,7 +237,8 @@ def test_slower_turns_are_rendered_at_the_slow_rate(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     settings = load_settings(env={})
     call = VoiceCall(agent=None, settings=settings)
-    turn = SimpleNamespace(say="계정 번호를 말씀해 주세요.", lang="ko", replies=(), slow=False)
+    turn = SimpleNamespace(say="계정 번호를 말씀해 주세요.", lang="ko", slow=False,
+                           segments=(("ko", "계정 번호를 말씀해 주세요."),))
     normal, rate = call.speak(turn)
     slow, _ = call.speak(SimpleNamespace(**{**vars(turn), "slow": True}))
     assert len(slow) > len(normal) * 1.2 and rate == 22050
@@ -310,22 +311,27 @@ def test_live_listener_decodes_while_the_caller_speaks(env):
         store.close()
 
 
-def test_spoken_runs_resolve_korean_particles(env):
-    """A turn split into language runs (one carries an English prompt) still gets its Korean
-    particles agreed, as the text version does: never '[을/를]' read aloud."""
-    from voice_agent.dialogue.events import AgentTurn, Reply
-    from voice_agent.dialogue.prompts import Money, Prompt
+class RecordingSynth:
+    """Stands in for the voices: what was said in which language."""
+
+    def __init__(self):
+        self.said = []
+
+    def render_pcm(self, text, lang, slow=False):
+        self.said.append((lang, text))
+        return b"\x01\x00" * 1600, 16000
+
+
+def test_a_reply_is_spoken_segment_by_segment_in_each_language(env):
     tmp, db, settings = env
     store, nlu, agent = open_parts(settings)
+    synth = RecordingSynth()
     try:
-        replies = (Reply("balance_suspended", {"amount": Money(9800)}),
-                   Reply("goodbye", {}, lang="en"))
-        say = agent.prompts.render("ko", replies)
-        turn = AgentTurn(say=say, lang="ko", expecting="intent", state="menu", ended=False,
-                         replies=replies)
-        runs = spoken_segments(agent.prompts, turn)
-        spoken = " ".join(t for _, t in runs)
-        assert "[" not in spoken and "을/를" not in spoken
-        assert "[" not in say
+        call = VoiceCall(agent, settings, nlu, synthesizer=synth)
+        greeting = call.start()
+        assert synth.said == list(greeting.turn.segments)
+        assert [lang for lang, _ in synth.said] == ["en", "es", "ko"]
+        pause = len(silence(0.15, 16000))
+        assert len(greeting.reply_pcm) == 3 * 3200 + 2 * pause
     finally:
         store.close()

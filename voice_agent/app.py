@@ -73,9 +73,10 @@ class Services:
             loaded[lang] = str(info.path)
         return loaded
 
-    def recognizer(self, lang: str, rate: int):
+    def recognizer(self, lang: str, rate: int, today=None):
         """A new recognizer for one call over the shared model of ``lang``, or None when the
-        language has no speech model (the caller can still use the keypad)."""
+        language has no speech model (the caller can still use the keypad). ``today`` is the
+        call's day, for dates the caller says ("next friday")."""
         model = self.models.get(lang)
         if model is None:
             from voice_agent.voice.models import find_model
@@ -85,15 +86,18 @@ class Services:
                 return None
             model = self.models[lang] = load_model(info)      # cached per process
         from voice_agent.voice.asr import Recognizer
-        return Recognizer.from_settings(model, self.settings, rate, lang, self.nlu)
+        return Recognizer.from_settings(model, self.settings, rate, lang, self.nlu, today=today)
 
     def voice_call(self, *, lang: str | None = None, today=None, caller_id: str | None = None,
                    channel: str = "voice") -> "VoiceCall":
         """One voiced call over these services (recognizers from ``recognizer``)."""
         from voice_agent.voice.pipeline import VoiceCall
+
+        def recognizer(lang: str, rate: int):
+            return self.recognizer(lang, rate, today=today)
         return VoiceCall(self.agent, self.settings, self.nlu, synthesizer=self.synth, lang=lang,
                          today=today, caller_id=caller_id, channel=channel,
-                         recognizer_factory=self.recognizer)
+                         recognizer_factory=recognizer)
 
     def close(self) -> None:
         self.store.close()

@@ -18,7 +18,7 @@ from voice_agent.dialogue.flow import Ctx, Input, Step
 from voice_agent.dialogue.flows import Registry, default_registry
 from voice_agent.dialogue.keypad import CANCEL_KEY, END_KEY
 from voice_agent.redact import REDACTED, mask_caller_turn, mask_card_numbers
-from voice_agent.dialogue.prompts import Digits, Money, Prompts
+from voice_agent.dialogue.prompts import Digits, Money, Prompts, join_segments
 from voice_agent.dialogue.session import Session
 from voice_agent.dialogue.validators import normalize_expiry
 
@@ -204,18 +204,22 @@ class Agent:
                 value = normalize_expiry(dtmf)
             return Input(text=None, dtmf=dtmf, intent=None, value=value, confidence=1.0)
         text = (event.text or "").strip()
-        u = self.nlu.understand(text, ctx.lang, expect=kind, today=ctx.today)
+        # The one understanding of this turn's words: a value recognition parsed already (of
+        # this kind, in this language) is used, not parsed again.
+        parsed, value = event.value_of(kind, ctx.lang)
+        heard = {"parsed": True, "value": value} if parsed else {}
+        u = self.nlu.understand(text, ctx.lang, expect=kind, today=ctx.today, **heard)
         value = u.value if kind else None
         return Input(text=text, dtmf=None, intent=u.intent, value=value, confidence=confidence,
-                     understanding=u)
+                     understanding=u, kind=kind)
 
     def _double_check_yes(self, ctx: Ctx, inp: Input) -> None:
         """Before money moves, "yes" must be a yes on its own too: "do it in English" or "yes,
         cancel" found a yes word but is not consent; it is handled as what it plainly says."""
-        plain = self.nlu.understand(inp.text, ctx.lang, expect=None, today=ctx.today)
-        if plain.intent != "affirm":
+        plain = inp.understanding.plain_intent
+        if plain != "affirm":
             inp.value = None
-            inp.intent = plain.intent
+            inp.intent = plain
 
     def _strict_unsure(self, ctx: Ctx, step: Step, inp: Input, rechecked: bool) -> bool:
         """A yes/no that moves money, heard in the confirm band (below accept, at or above
@@ -239,8 +243,7 @@ class Agent:
         A yes has passed `_double_check_yes` already; a no is checked the same way."""
         if inp.value == "yes":
             return True
-        plain = self.nlu.understand(inp.text or "", ctx.lang, expect=None, today=ctx.today)
-        return plain.intent == "deny"
+        return inp.understanding.plain_intent == "deny"
 
     def _say_readback(self, ctx: Ctx, step: Step, value: Any) -> None:
         if step.readback == "amount":
@@ -290,7 +293,8 @@ class Agent:
         kept = [r for r in replies if r.key not in META_REPLIES]
         if kept:
             session.last_replies = kept
-        say = self.prompts.render(session.lang, replies)
+        segments = tuple(self.prompts.segments(session.lang, replies))
+        say = join_segments(segments)
         if session.ended:
             expecting = "none"
         elif session.unsure is not None:
@@ -299,7 +303,7 @@ class Agent:
             expecting = self.step_of(session.state).expecting
         turn = AgentTurn(say=say, lang=session.lang, expecting=expecting, state=session.state,
                          ended=session.ended, outcome=session.outcome, slow=session.slow,
-                         transfer=ctx.transfer, replies=tuple(replies))
+                         transfer=ctx.transfer, replies=tuple(replies), segments=segments)
         self.store.add_turn(session.call_id, "agent", mask_card_numbers(say), expecting=expecting)
         if session.ended:
             session.forget_secrets()

@@ -12,12 +12,27 @@ from typing import Any
 
 @dataclass(frozen=True)
 class CallerEvent:
-    """One caller turn. No text and no keys means silence (the no-input timeout fired)."""
+    """One caller turn. No text and no keys means silence (the no-input timeout fired).
+
+    Recognised speech carries what recognition found in it, as pipecat's TranscriptionFrame
+    does: the value it parsed from `text` as `kind` (None: nothing of that kind) in language
+    `lang`. The dialogue uses that value when the step asks for that kind in that language, so
+    each value is parsed once. Typed text has no kind: the dialogue parses it itself.
+    """
 
     text: str | None = None
     dtmf: str | None = None
     # Recognition confidence 0..1 from ASR; None for typed text (taken as certain).
     confidence: float | None = None
+    value: Any = None
+    kind: str | None = None
+    lang: str | None = None
+
+    def value_of(self, kind: str | None, lang: str) -> tuple[bool, Any]:
+        """(True, value) when recognition parsed the text as `kind` in `lang`, else (False, None)."""
+        if kind is not None and self.kind == kind and self.lang == lang:
+            return True, self.value
+        return False, None
 
     @property
     def is_silence(self) -> bool:
@@ -47,6 +62,9 @@ class AgentTurn:
     slow: bool = False
     transfer: str | None = None
     replies: tuple[Reply, ...] = ()
+    # `say` as (language, text) runs for voices: the language menu says each option in its own
+    # language. Their texts joined by spaces are `say`. Not in the chat --json contract.
+    segments: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> str:
         """The `voice-agent chat --json` line for this turn: exactly the contract's keys (issue 4);

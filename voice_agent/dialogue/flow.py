@@ -59,8 +59,9 @@ class Input:
     intent: str | None
     value: Any                     # value of the step's kind (from speech or keypad), or None
     confidence: float
-    understanding: Any = None      # the NLU's Understanding (for mixed-initiative values)
+    understanding: Any = None      # the NLU's Understanding of `text`, once per turn
     confirmed: bool = False        # the value was read back and the caller said yes
+    kind: str | None = None        # the value kind `text` was understood as (Step.kind)
 
     @property
     def yes(self) -> bool:
@@ -195,6 +196,15 @@ class Ctx:
         self.session.state = "end.done"
         self.session.ended = True
         self.session.outcome = outcome
+
+    def value(self, inp: Input, kind: str) -> Any:
+        """The value of `kind` in the caller's words: the one understood for the step when it
+        asked for this kind, else parsed now (a text is not parsed twice for one kind)."""
+        if inp.kind == kind and inp.value is not None:
+            return inp.value
+        if not inp.text:
+            return None
+        return self.nlu.parse_value(kind, inp.text, self.lang, today=self.today)
 
     def choice(self, inp: Input, name: str) -> str | None:
         """Which entry of locales/<lang>/choices.toml [name] the caller's words match, if any."""

@@ -81,15 +81,16 @@ class ParticleRules:
             return second
         return first
 
-    def apply(self, text: str) -> str:
-        """Resolve every "[first/second]" marker by the sound just before it."""
+    def apply(self, text: str, before: str = "") -> str:
+        """Resolve every "[first/second]" marker by the sound just before it; ``before`` is what
+        is said ahead of ``text`` (a marker at its start agrees with that)."""
         if not self.pairs or "[" not in text:
             return text
         out, start = [], 0
         for match in self._marker.finditer(text):
             out.append(text[start:match.start()])
             first, _, second = match.group(1).partition("/")
-            out.append(self.choose(first, second, "".join(out)))
+            out.append(self.choose(first, second, before + "".join(out)))
             start = match.end()
         out.append(text[start:])
         return "".join(out)

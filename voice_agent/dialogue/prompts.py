@@ -4,6 +4,10 @@ Prompt text lives in locales/<lang>/prompts.toml, one key per prompt, with `{nam
 Parameters are typed so that each is read the way a listener needs it: money and dates through
 Babel in the language's locale, account numbers in groups of digits, confirmation codes one
 character at a time. Adding a language is adding its prompts.toml; no code changes.
+
+A turn renders to language segments, `[(lang, text), ...]`: a prompt may hold prompts in other
+languages (the language menu says each option in its own language), and a voice speaks each
+segment in its language. The text to show (`say`) is the segments' texts joined by spaces.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import string
 import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import groupby
 from pathlib import Path
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
@@ -29,6 +34,11 @@ from voice_agent.languages import LOCALES_DIR
 # Tables a prompts file may hold besides prompt texts: [particles] (see particles.py).
 DATA_TABLES = {"particles"}
 log = logging.getLogger(__name__)
+
+Segment = tuple[str, str]          # (language, text): one run of words said in one language
+# A value ending in a period ("8:14 a.m.") at the end of a sentence must not double it.
+DOUBLE_PERIOD = re.compile(r"(?<!\.)\.\.(?!\.)")
+_FORMATTER = string.Formatter()
 
 
 @dataclass(frozen=True)
@@ -92,7 +102,8 @@ def spell(code: str) -> str:
 
 
 class Prompts:
-    """All prompt catalogs, loaded once; `render(lang, replies)` gives the text to say."""
+    """All prompt catalogs, loaded once; `segments(lang, replies)` gives what to say in which
+    language, `render(lang, replies)` its text."""
 
     def __init__(self, settings, languages: Iterable[str] | None = None,
                  locales_dir: Path = LOCALES_DIR):
@@ -119,6 +130,17 @@ class Prompts:
         raise PromptError(f"prompt {key!r} is missing in locales/{lang}/prompts.toml")
 
     def format_value(self, lang: str, value: Any) -> str:
+        """A parameter as the words to say (a prompt inside it in its own language)."""
+        return join_segments(self._value_segments(lang, value))
+
+    def _value_segments(self, lang: str, value: Any) -> list[Segment]:
+        if isinstance(value, Prompt):
+            return self.segments_one(value.lang or lang, Reply(value.key, value.params))
+        if isinstance(value, (list, tuple)):
+            return [seg for v in value for seg in self._value_segments(lang, v)]
+        return [(lang, self._format_leaf(lang, value))]
+
+    def _format_leaf(self, lang: str, value: Any) -> str:
         locale = self.settings.locale(lang)
         if isinstance(value, Money):
             return format_currency(Decimal(value.cents) / 100, self.settings["currency"],
@@ -134,41 +156,90 @@ class Prompts:
                 "time": format_time(local, "short", locale=locale)}))
         if isinstance(value, LanguageName):
             return Locale.parse(value.code).get_display_name(Locale.parse(locale)) or value.code
-        if isinstance(value, Prompt):
-            return self.render_one(value.lang or lang, Reply(value.key, value.params))
         if isinstance(value, dt.date):
             return format_date(value, "long", locale=locale)
         if isinstance(value, bool):
             return str(value)
         if isinstance(value, int):
             return format_decimal(value, locale=locale)
-        if isinstance(value, (list, tuple)):
-            return " ".join(self.format_value(lang, v) for v in value)
         return str(value)
 
-    def render_one(self, lang: str, reply: Reply) -> str:
+    def segments_one(self, lang: str, reply: Reply) -> list[Segment]:
+        """One reply as language segments: the template in `lang`, a prompt parameter in its own
+        language. Particles agree with whatever is said before them, in any language."""
         template = self.text(lang, reply.key)
-        params = {"company": self.settings.company_name,
-                  "official_phone": self.settings["official_phone"]}
-        # Only what the template says is formatted (a step's parameters serve several prompts).
-        used = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-        params.update({k: self.format_value(lang, v) for k, v in reply.params.items()
-                       if k in used})
-        text = self.agree(lang, template.format(**params))
-        # A value ending in a period ("8:14 a.m.") at the end of a sentence must not double it.
-        text = re.sub(r"(?<!\.)\.\.(?!\.)", ".", text)
-        return " ".join(part for part in text.split(" ") if part)
+        params = {"company": str(self.settings.company_name),
+                  "official_phone": str(self.settings["official_phone"]), **reply.params}
+        pieces: list[Segment] = []
+        for literal, name, spec, conversion in _FORMATTER.parse(template):
+            pieces.append((lang, literal))
+            if name is None:
+                continue
+            # Only what the template says is formatted (a step's parameters serve several prompts).
+            value = _FORMATTER.get_field(name, (), params)[0]
+            parts = self._value_segments(lang, value)
+            if spec or conversion:
+                text = _FORMATTER.convert_field(join_segments(parts), conversion)
+                parts = [(lang, _FORMATTER.format_field(text, spec))]
+            # Words of a value are separated as in its own text ("1 0 0, 2 0 0").
+            for i, part in enumerate(parts):
+                pieces.extend([(lang, " "), part] if i else [part])
+        return _words_in_runs(self._agree_pieces(lang, pieces))
 
-    def agree(self, lang: str, text: str) -> str:
-        """Resolve the language's agreeing particles in a formatted prompt ("{method}[을/를]" ->
-        "카드를"); anyone who formats a template without `render_one` must call this too."""
+    def _agree_pieces(self, lang: str, pieces: list[Segment]) -> list[Segment]:
+        """Resolve the language's agreeing particles ("{method}[을/를]" -> "카드를") by what
+        is said before each, whatever its language."""
         rules = self.particles.get(lang)
-        return rules.apply(text) if rules else text
+        if rules is None:
+            return pieces
+        agreed: list[Segment] = []
+        said = ""
+        for piece_lang, text in pieces:
+            if piece_lang == lang:
+                text = rules.apply(text, before=said)
+            agreed.append((piece_lang, text))
+            said += text
+        return agreed
+
+    def render_one(self, lang: str, reply: Reply) -> str:
+        return join_segments(self.segments_one(lang, reply))
+
+    def segments(self, lang: str, replies: Iterable[Reply]) -> list[Segment]:
+        """The replies of a turn as language segments, neighbours in one language merged."""
+        return _merged([seg for r in replies for seg in self.segments_one(r.lang or lang, r)])
 
     def render(self, lang: str, replies: Iterable[Reply]) -> str:
-        texts = (self.render_one(r.lang or lang, r) for r in replies)
-        # Optional parts left empty ({saved} with no method on file) leave no double spaces.
-        return " ".join(t for t in texts if t)
+        return join_segments(self.segments(lang, replies))
+
+
+def join_segments(segments: Iterable[Segment]) -> str:
+    """The text of language segments: what is shown, and what `say` holds."""
+    return " ".join(text for _, text in segments if text)
+
+
+def _merged(segments: list[Segment]) -> list[Segment]:
+    return [(lang, join_segments(run)) for lang, run in groupby(segments, key=lambda s: s[0])]
+
+
+def _words_in_runs(pieces: list[Segment]) -> list[Segment]:
+    """Formatted pieces to segments of whole words: doubled periods and spaces go (optional
+    parts left empty, "{saved}" with no method on file, leave no gaps), and a word belongs to the
+    language it starts in (a particle glued to a foreign word is said with it)."""
+    chars = [(lang, ch) for lang, text in pieces for ch in text]
+    dropped = {m.start() + 1 for m in DOUBLE_PERIOD.finditer("".join(ch for _, ch in chars))}
+    words: list[Segment] = []
+    gap = True
+    for i, (lang, ch) in enumerate(chars):
+        if i in dropped:
+            continue
+        if ch == " ":
+            gap = True
+        elif gap:
+            words.append((lang, ch))
+            gap = False
+        else:
+            words[-1] = (words[-1][0], words[-1][1] + ch)
+    return _merged(words)
 
 
 def _catalog_files(lang: str, locales_dir: Path) -> list[Path]:

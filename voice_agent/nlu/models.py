@@ -52,7 +52,9 @@ class Understanding:
     ``intent`` is an intent name, ``out_of_scope`` when it is clearly none of them, or None when the
     utterance is empty or ambiguous (the dialogue should ask again). ``value`` is the parsed value
     of the expected kind, or without ``expect`` a dict of the values said along with the intent
-    (mixed initiative), or None.
+    (mixed initiative), or None. ``plain_intent`` is what the words mean on their own, whatever
+    value was found ("yes, cancel" is a yes at a yes/no step and plainly a cancel): the dialogue
+    checks it before money moves, from this one understanding.
     """
 
     text: str
@@ -60,6 +62,7 @@ class Understanding:
     confidence: float
     expect: str | None = None
     value: Any = None
+    plain_intent: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"text": self.text, "intent": self.intent, "confidence": round(self.confidence, 3),

@@ -67,12 +67,15 @@ class Understander:
         return self._index[self.locale(lang).code].match(self.words(text, lang))
 
     def understand(self, text: str, lang: str, expect: str | None = None,
-                   today: dt.date | None = None) -> Understanding:
+                   today: dt.date | None = None, *, parsed: bool = False,
+                   value: Any = None) -> Understanding:
         """Intent and value of one utterance; see ARCHITECTURE.md "Language understanding".
 
         With ``expect`` (a KIND or the dialogue's ``expecting``) the value of that kind is parsed;
         when none is found the intent is still reported, so "repeat that" or "cancel" at the PIN
         step reach the dialogue. Without it, values said along with the intent are returned.
+        ``parsed``: recognition already parsed this text as that kind and found ``value`` (None:
+        nothing of the kind); it is used as is, not parsed again.
         """
         ld = self.locale(lang)
         words = self.words(text, lang)
@@ -82,10 +85,13 @@ class Understander:
         kind = kind_for(expect)
         if kind is None:
             if match.intent == "out_of_scope":
-                return Understanding(text, match.intent, match.confidence, expect, None)
+                return Understanding(text, match.intent, match.confidence, expect, None,
+                                     match.intent)
             values = self.mixed_values(words, ld, today or dt.date.today(), match.intent)
-            return Understanding(text, match.intent, match.confidence, expect, values or None)
-        value = self._parse(kind, words, ld, today or dt.date.today())
+            return Understanding(text, match.intent, match.confidence, expect, values or None,
+                                 match.intent)
+        if not parsed:
+            value = self._parse(kind, words, ld, today or dt.date.today())
         if value is None and kind == "yes_no" and match.intent in ("affirm", "deny"):
             value = "yes" if match.intent == "affirm" else "no"
         coverage = self._coverage(kind, words, ld) if value is not None else 0.0
@@ -93,11 +99,12 @@ class Understander:
                 and match.confidence >= COMMAND_CONFIDENCE and coverage < 1.0:
             value = None   # "one more time" at the PIN step is a request, not the digit 1
         if value is None:
-            return Understanding(text, match.intent, match.confidence, expect, None)
+            return Understanding(text, match.intent, match.confidence, expect, None,
+                                 match.intent)
         intent = None
         if kind == "yes_no":
             intent = "affirm" if value == "yes" else "deny"
-        return Understanding(text, intent, coverage, expect, value)
+        return Understanding(text, intent, coverage, expect, value, match.intent)
 
     # -- values ---------------------------------------------------------------------------------
     def parse_value(self, kind: str, text: str, lang: str, today: dt.date | None = None) -> Any:

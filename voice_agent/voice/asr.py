@@ -26,6 +26,7 @@ vocabulary, a second recognizer without grammar does that job. A recognizer is u
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from dataclasses import dataclass, field
@@ -174,6 +175,8 @@ class AsrResult:
     value: Any = None                 # parsed value of the expected kind, when one parsed
     alternatives: tuple[str, ...] = ()
     signals: dict[str, float] = field(default_factory=dict)
+    kind: str | None = None           # the kind `text` was parsed as (None: not parsed)
+    lang: str | None = None           # the language it was recognised and parsed in
 
     def to_json(self) -> dict[str, Any]:
         return {"text": self.text, "confidence": round(self.confidence, 3), "band": self.band,
@@ -191,9 +194,10 @@ class Recognizer:
 
     def __init__(self, model: SpeechModel, rate: int, lang: str,
                  nlu: GrammarSource | None = None, accept: float = 0.85, confirm: float = 0.5,
-                 alternatives: int = 3) -> None:
+                 alternatives: int = 3, today: dt.date | None = None) -> None:
         self.model, self.rate, self.lang, self.nlu = model, rate, lang, nlu
         self.accept, self.confirm, self.n_alternatives = accept, confirm, alternatives
+        self.today = today                    # the call's day: dates are parsed as the dialogue does
         self.expecting: str | None = None
         self.phrases: list[str] = []          # what the dialogue expects, for fuzzy matching
         self.grammar_words: list[str] = []    # what the grammar recognizer is limited to
@@ -208,10 +212,11 @@ class Recognizer:
 
     @classmethod
     def from_settings(cls, model: SpeechModel, settings, rate: int, lang: str,
-                      nlu: GrammarSource | None = None) -> "Recognizer":
+                      nlu: GrammarSource | None = None, today: dt.date | None = None
+                      ) -> "Recognizer":
         audio = settings["audio"]
         return cls(model, rate, lang, nlu, float(audio["confidence_accept"]),
-                   float(audio["confidence_confirm"]))
+                   float(audio["confidence_confirm"]), today=today)
 
     # -- grammar per turn ------------------------------------------------------------------
     def expect(self, expecting: str | None, lang: str | None = None) -> None:
@@ -346,10 +351,11 @@ class Recognizer:
         confs = [float(w.get("conf", 0.0)) for w in known]
         share = alternative_share([s for _, s in alts]) if alts else None
         fuzzy = fuzzy_match(text, self.phrases) if text else None
-        value = None
+        value, kind = None, None
         if self.kind and self.nlu is not None and text:
             try:
-                value = self.nlu.parse_value(self.kind, text, self.lang)
+                value = self.nlu.parse_value(self.kind, text, self.lang, today=self.today)
+                kind = self.kind          # parsed: the dialogue uses this value as it is
             except (ValueError, TypeError):
                 value = None
         if value is not None and fuzzy is not None:
@@ -361,7 +367,7 @@ class Recognizer:
         if fuzzy is not None:
             signals["fuzzy"] = fuzzy
         return AsrResult(text, confidence, band(confidence, self.accept, self.confirm), grammar,
-                         value, tuple(t for t, _ in (alts or [])[1:]), signals)
+                         value, tuple(t for t, _ in (alts or [])[1:]), signals, kind, self.lang)
 
     def _better(self, candidate: AsrResult, current: AsrResult) -> bool:
         if self.kind and (candidate.value is None) != (current.value is None):

@@ -28,7 +28,6 @@ from voice_agent.voice.audio import convert, silence
 from voice_agent.voice.endpoint import NoInput, Utterance
 from voice_agent.voice.models import find_model
 from voice_agent.voice.models import load as load_model
-from voice_agent.voice.segments import spoken_segments
 from voice_agent.voice.tts import SpeechError, Synthesizer
 from voice_agent.voice.turns import Keys, TurnEnd, TurnLoop
 
@@ -47,11 +46,16 @@ class Heard:
     note: str | None = None                # e.g. "no speech model for en"
 
     def event(self):
+        """The dialogue's event: keys, or the words with what recognition found in them (value,
+        the kind it was parsed as, language, confidence), so the dialogue does not parse again."""
         from voice_agent.dialogue import CallerEvent
         if self.dtmf:
             return CallerEvent(dtmf=self.dtmf)
+        if self.text and self.asr is not None:
+            return CallerEvent(text=self.text, confidence=self.asr.confidence,
+                               value=self.asr.value, kind=self.asr.kind, lang=self.asr.lang)
         if self.text:
-            return CallerEvent(text=self.text, confidence=self.asr.confidence if self.asr else None)
+            return CallerEvent(text=self.text)
         return CallerEvent()
 
 
@@ -121,7 +125,8 @@ class VoiceCall:
         info = find_model(self.settings, lang)
         if info is None:
             return None
-        return Recognizer.from_settings(load_model(info), self.settings, rate, lang, self.nlu)
+        return Recognizer.from_settings(load_model(info), self.settings, rate, lang, self.nlu,
+                                        today=self.today)
 
     def recognizer(self, lang: str, rate: int = RATE) -> Recognizer | None:
         if (lang, rate) not in self._recognizers:
@@ -255,12 +260,12 @@ class VoiceCall:
 
 
     def speak(self, turn) -> tuple[bytes, int]:
-        """The reply as audio, each part in its own language's voice (the language menu says
-        "For English press 1" in English and "한국어는 ... 3번" in Korean)."""
-        parts = spoken_segments(getattr(self.agent, "prompts", None), turn)
-        if len(parts) == 1:
-            return self.tts.render_pcm(turn.say, turn.lang, slow=bool(turn.slow))
-        rendered = [self.tts.render_pcm(text, lang, slow=bool(turn.slow)) for lang, text in parts]
+        """The reply as audio: each of the turn's language segments in its own language's voice
+        (the language menu says "For English press 1" in English and "한국어는 ... 3번" in Korean)."""
+        rendered = [self.tts.render_pcm(text, lang, slow=bool(turn.slow))
+                    for lang, text in turn.segments]
+        if len(rendered) == 1:
+            return rendered[0]
         rate = rendered[0][1]
         pause = silence(0.15, rate)
         return pause.join(convert(pcm, r, rate) for pcm, r in rendered), rate

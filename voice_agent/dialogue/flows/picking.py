@@ -19,7 +19,7 @@ def pick_index(ctx: Ctx, inp: Input, count: int) -> int | None:
     ordinal = ctx.choice(inp, "ordinal")
     if ordinal and ordinal.isdigit() and 1 <= int(ordinal) <= count:
         return int(ordinal) - 1
-    number = ctx.nlu.parse_value("number", inp.text, ctx.lang, today=ctx.today)
+    number = ctx.value(inp, "number")
     if isinstance(number, int) and 1 <= number <= count:
         return number - 1
     return None
