@@ -73,7 +73,7 @@ def machine() -> dict:
     except Exception:
         vosk_version = None
     return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "vosk": vosk_version, "date": dt.datetime.now(dt.timezone.utc).isoformat(
+            "vosk": vosk_version, "date": dt.datetime.now(dt.UTC).isoformat(
                 timespec="seconds"),
             # Other work on the machine skews every figure: the 1-minute load when we started.
             "loadavg_1min": round(os.getloadavg()[0], 2)}
@@ -215,6 +215,7 @@ def bench_capacity(speech: Speech, seconds: float) -> dict:
 def speech_end(pcm: bytes) -> float:
     """Where the speech in a clip really ends (last 10 ms frame above 2% of full scale)."""
     import numpy as np
+
     from voice_agent.voice.audio import from_pcm16
     x = np.abs(from_pcm16(pcm))
     frames = x[: len(x) // 160 * 160].reshape(-1, 160).max(axis=1)

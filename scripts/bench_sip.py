@@ -27,10 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from voice_agent.app import build  # noqa: E402
 from voice_agent.settings import load_settings  # noqa: E402
 from voice_agent.sip import baresip as bs  # noqa: E402
 from voice_agent.sip.server import SipServer  # noqa: E402
-from voice_agent.app import build  # noqa: E402
 from voice_agent.sip.session import PhoneCall  # noqa: E402
 
 
@@ -98,7 +98,8 @@ def one_call(i: int, port: int, work: Path, events: Events, out: dict) -> None:
         call = events.call_from(caller.port)
         at = 0
         for expecting, digits in keys_for(i):
-            at = events.wait(call, lambda e: e.get("event") == "prompt" and e["expecting"] == expecting, at)
+            at = events.wait(call, lambda e, want=expecting: e.get("event") == "prompt"
+                             and e["expecting"] == want, at)
             time.sleep(0.2)
             caller.keys(digits)
         events.wait(call, lambda e: e.get("event") == "prompt" and e["expecting"] == "intent", at)

@@ -90,6 +90,7 @@ def live_turn(call, settings, pcm: bytes) -> tuple[float, float]:
 def speech_end(pcm: bytes) -> float:
     """Where the speech in a clip really ends (last 10 ms frame above 2% of full scale)."""
     import numpy as np
+
     from voice_agent.voice.audio import from_pcm16
     x = np.abs(from_pcm16(pcm))
     frames = x[: len(x) // 160 * 160].reshape(-1, 160).max(axis=1)
@@ -107,6 +108,7 @@ def main() -> int:
                              sets=["password_hash.n=1024"])
 
     import vosk
+
     from voice_agent.nlu import Understander
     from voice_agent.voice.asr import Recognizer, SpeechModel, load_model
     from voice_agent.voice.models import find_model
@@ -158,7 +160,7 @@ def main() -> int:
 
     def timed(fn) -> float:
         start = time.perf_counter()
-        for pcm, text, expect in clips:
+        for pcm, _text, expect in clips:
             fn(pcm, expect)
         return time.perf_counter() - start
 
@@ -192,8 +194,8 @@ def main() -> int:
         print(f"RTF        {name:32} {spent / audio_s:.3f}  ({spent:.2f} s for {audio_s:.1f} s audio)")
 
     # End of speech -> first reply audio, through the real Agent and store.
-    from voice_agent.cli import main as cli_main
     from voice_agent.app import build
+    from voice_agent.cli import main as cli_main
     from voice_agent.voice.endpoint import find_speech
     with contextlib.redirect_stdout(io.StringIO()):
         cli_main(["db", "init", "--demo", "--db", str(work / "bench.db"), "--set", "password_hash.n=1024"])

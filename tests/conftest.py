@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from nlu_helpers import understander
-from store_helpers import make_settings
 
 from voice_agent.dialogue import Agent
 from voice_agent.nlu import Understander
 from voice_agent.settings import Settings
 from voice_agent.store import Store
+
+from nlu_helpers import understander
+from store_helpers import make_settings
 
 
 @pytest.fixture

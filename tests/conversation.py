@@ -21,15 +21,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-
-from store_helpers import make_settings
 
 from voice_agent.dialogue import EXPECTING, Agent, CallerEvent
 from voice_agent.dialogue.prompts import load_catalog
 from voice_agent.nlu import Understander
 from voice_agent.store import Store
+
+from store_helpers import make_settings
 
 CONVERSATIONS = Path(__file__).parent / "conversations"
 SECRET_EXPECTING = {"pin", "ssn_last4", "card_number", "card_expiry", "routing_number",
@@ -145,7 +145,7 @@ def check_store(store: Store, call: dict, where: str, call_id: int) -> None:
 
 
 # -- no English in another language's call ----------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def english_fragments() -> frozenset[str]:
     """The literal text of every English prompt, cut at its placeholders, in pieces long enough
     that finding one in another language's reply means an English prompt was said."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from fault_helpers import load_script, scaled
-
 from voice_agent.dialogue import Agent, CallerEvent
+
+from fault_helpers import load_script, scaled
 
 soak = load_script("soak")
 

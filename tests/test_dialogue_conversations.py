@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from conversation import CONVERSATIONS, conversation_files, file_id, run_file
 
 FILES = conversation_files(CONVERSATIONS)

@@ -1,12 +1,12 @@
 """The engine's own rules, with a literal-minded stand-in NLU and the real store on demo data."""
 
-from conversation import Call
-from nlu_helpers import FakeNLU
-
 from voice_agent.dialogue import Agent, CallerEvent
 from voice_agent.dialogue.engine import reply_keys
 from voice_agent.dialogue.flow import Flow
 from voice_agent.dialogue.flows import Registry, default_registry
+
+from conversation import Call
+from nlu_helpers import FakeNLU
 
 CARD = "4111111111111111"
 # The issue-4 flows only: later flows (issue 5) replace some answers, e.g. "agent" -> callback.

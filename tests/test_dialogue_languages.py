@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conversation import check_not_english, english_fragments, english_in
 
 from voice_agent.dialogue import CallerEvent
+
+from conversation import check_not_english, english_fragments, english_in
 
 
 def test_the_check_finds_english():

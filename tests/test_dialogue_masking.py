@@ -45,7 +45,7 @@ def test_a_dispute_reason_keeps_words_and_masks_numbers(agent):
                   CallerEvent(dtmf="4321#"), CallerEvent(dtmf="1")):
         turn = agent.step(session, event)
     assert turn.expecting == "dispute_reason", turn.say
-    agent.step(session, CallerEvent(text=f"they charged my card 4111 1111 1111 1111 twice"))
+    agent.step(session, CallerEvent(text="they charged my card 4111 1111 1111 1111 twice"))
     agent.hangup(session)
     stored = stored_caller_turns(agent, session)
     assert "they charged my card **** **** **** 1111 twice" in stored

@@ -7,8 +7,7 @@ import pytest
 from voice_agent.dialogue.events import Reply
 from voice_agent.dialogue.flows.payment import describe
 from voice_agent.dialogue.particles import ParticleRules, final_consonant
-from voice_agent.dialogue.prompts import (Money, Prompt, PromptError, Prompts, load_catalog,
-                                          load_tables)
+from voice_agent.dialogue.prompts import Money, Prompt, PromptError, Prompts, load_catalog, load_tables
 from voice_agent.settings import load_settings
 from voice_agent.store import PaymentMethod
 

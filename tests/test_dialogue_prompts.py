@@ -8,8 +8,7 @@ import pytest
 from voice_agent import languages
 from voice_agent.dialogue.events import Reply
 from voice_agent.dialogue.flows import default_registry
-from voice_agent.dialogue.prompts import (Digits, Money, Prompts, Spelled,
-                                          group_digits, load_catalog, spell)
+from voice_agent.dialogue.prompts import Digits, Money, Prompts, Spelled, group_digits, load_catalog, spell
 from voice_agent.settings import load_settings
 
 SETTINGS = load_settings(env={})

@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys

@@ -9,10 +9,11 @@ import subprocess
 import sys
 import textwrap
 
-from fault_helpers import ROOT, no_traceback, voice_agent
-from store_helpers import FAST_HASH_ARGS
 from voice_agent.cli.logs import DigitMask
 from voice_agent.redact import mask_digits
+
+from fault_helpers import ROOT, no_traceback, voice_agent
+from store_helpers import FAST_HASH_ARGS
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO|WARNING|ERROR) ")
 

@@ -8,11 +8,10 @@ import sqlite3
 
 import pytest
 
-from fault_helpers import voice_agent
-from store_helpers import FAST_HASH_ARGS
-
 from voice_agent.redact import mask_caller_digits, mask_spoken_digits
 
+from fault_helpers import voice_agent
+from store_helpers import FAST_HASH_ARGS
 
 
 @pytest.mark.parametrize("lang,said,stored", [

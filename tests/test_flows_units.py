@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conversation import Call
 
 from voice_agent.dialogue import CallerEvent
 from voice_agent.dialogue.engine import reply_keys
 from voice_agent.dialogue.flows.arrangement import allowed_counts, plan_installments
+
+from conversation import Call
 
 LIMITS = {"min_cents": 100, "max_cents": 100000}
 POLICY = {"min_installments": 2, "max_installments": 4, "max_days": 60}

@@ -9,15 +9,14 @@ import shutil
 import sqlite3
 
 import pytest
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fault_helpers import scaled
-from store_helpers import make_settings
-
 import voice_agent.nlu
 from voice_agent.cli.chat_cmds import run_chat
+
+from fault_helpers import scaled
+from store_helpers import make_settings
 
 line_bytes = st.one_of(
     st.binary(max_size=40),

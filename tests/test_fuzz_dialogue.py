@@ -9,13 +9,13 @@ import shutil
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from fault_helpers import scaled
-from nlu_helpers import understander
-from store_helpers import make_settings
-
 from voice_agent.dialogue import Agent, CallerEvent
 from voice_agent.nlu.text import tokens
 from voice_agent.store import Store
+
+from fault_helpers import scaled
+from nlu_helpers import understander
+from store_helpers import make_settings
 
 NLU = understander()
 ACCEPT = 0.85

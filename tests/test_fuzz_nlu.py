@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fault_helpers import scaled
-from nlu_helpers import understander
-
 from voice_agent.expect import EXPECTING
 from voice_agent.nlu import INTENTS, KINDS
+
+from fault_helpers import scaled
+from nlu_helpers import understander
 
 NLU = understander()
 LANGS = ("en", "es", "ko")

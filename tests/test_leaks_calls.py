@@ -17,8 +17,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from fault_helpers import voice_agent
 
 CARD = "5105105105105100"          # Mastercard test number (Luhn ok); last four may be shown

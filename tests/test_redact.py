@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from voice_agent.redact import (digit_words, mask_caller_digits, mask_caller_turn,
-                                mask_card_numbers, mask_digit_runs, mask_digit_words,
-                                mask_digits, masked, redact_entry)
+from voice_agent.redact import (
+    digit_words,
+    mask_caller_digits,
+    mask_caller_turn,
+    mask_card_numbers,
+    mask_digit_runs,
+    mask_digit_words,
+    mask_digits,
+    masked,
+    redact_entry,
+)
 
 
 @pytest.mark.parametrize("digits, shown", [

@@ -105,8 +105,8 @@ def test_serve_takes_a_payment_by_keypad_and_stops_cleanly(serve, tmp_path):
                                 ("pin", PIN + "#"), ("amount", "2"), ("payment_method", "1"),
                                 ("card_number", CARD + "#"), ("card_expiry", "1230#"),
                                 ("confirm", "1"), ("confirm", "2")]:
-            _, at = serve.wait(lambda e: e.get("event") == "prompt" and e["expecting"] == expecting,
-                               60, at)
+            _, at = serve.wait(lambda e, want=expecting: e.get("event") == "prompt"
+                               and e["expecting"] == want, 60, at)
             time.sleep(0.3)
             caller.keys(keys)
         serve.wait(lambda e: e.get("event") == "prompt" and e["expecting"] == "intent", 60, at)

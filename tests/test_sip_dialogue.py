@@ -7,7 +7,6 @@ follows the call through the server's events (which carry no content) to know wh
 """
 from __future__ import annotations
 
-import queue
 import shutil
 import subprocess
 import threading
@@ -23,9 +22,9 @@ if not bs.available():
 if not shutil.which("espeak-ng"):
     pytest.skip("espeak-ng is not installed", allow_module_level=True)
 
+from voice_agent.app import build  # noqa: E402
 from voice_agent.settings import load_settings  # noqa: E402
 from voice_agent.sip.server import SipServer  # noqa: E402
-from voice_agent.app import build  # noqa: E402
 from voice_agent.sip.session import PhoneCall  # noqa: E402
 from voice_agent.voice import dtmf  # noqa: E402
 from voice_agent.voice.audio import read_wav  # noqa: E402
@@ -239,7 +238,7 @@ def test_hanging_up_in_the_middle_of_a_payment_leaves_nothing_half_written(phone
                               user="+18035550177").start()
     try:
         call = answered_call(phone, caller)
-        s = pay_in_korean_until_confirm(phone, caller, call)
+        pay_in_korean_until_confirm(phone, caller, call)
         time.sleep(1.5)                         # the read-back is playing: the caller hangs up
         caller.hangup()
         assert caller.wait_closed(10)

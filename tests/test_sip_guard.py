@@ -19,9 +19,9 @@ from voice_agent.sip.server import SipServer  # noqa: E402
 
 def invite(port: int, src: str, src_port: int, call_id: str | None = None, user: str = "+15550001") -> bytes:
     call_id = call_id or uuid.uuid4().hex
-    sdp = ("v=0\r\no=- 1 1 IN IP4 {src}\r\ns=-\r\nc=IN IP4 {src}\r\nt=0 0\r\n"
+    sdp = (f"v=0\r\no=- 1 1 IN IP4 {src}\r\ns=-\r\nc=IN IP4 {src}\r\nt=0 0\r\n"
            "m=audio 40000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
-           ).format(src=src)
+           )
     msg = (f"INVITE sip:agent@127.0.0.1:{port} SIP/2.0\r\n"
            f"Via: SIP/2.0/UDP {src}:{src_port};branch=z9hG4bK{uuid.uuid4().hex[:12]};rport\r\n"
            f"Max-Forwards: 70\r\n"
@@ -39,7 +39,7 @@ def final_codes(sock: socket.socket, wait_s: float) -> list[int]:
         sock.settimeout(max(0.01, deadline - time.monotonic()))
         try:
             data = sock.recv(65535)
-        except (socket.timeout, BlockingIOError):
+        except (TimeoutError, BlockingIOError):
             break
         if data.startswith(b"SIP/2.0 "):
             code = int(data[8:11])

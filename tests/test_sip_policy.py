@@ -3,8 +3,16 @@ import threading
 
 import pytest
 
-from voice_agent.sip.policy import (BUSY_HERE, FORBIDDEN, CallSlots, PeerAllowList, SipSettingsError,
-                                    admit, caller_id, parse_hostport)
+from voice_agent.sip.policy import (
+    BUSY_HERE,
+    FORBIDDEN,
+    CallSlots,
+    PeerAllowList,
+    SipSettingsError,
+    admit,
+    caller_id,
+    parse_hostport,
+)
 
 
 def test_allow_list_addresses_and_networks():

@@ -13,8 +13,8 @@ import threading
 
 import pytest
 
-from voice_agent.settings import load_settings
 from voice_agent.app import build
+from voice_agent.settings import load_settings
 from voice_agent.sip.session import PhoneCall
 from voice_agent.voice.asr import AsrResult
 from voice_agent.voice.audio import noise, silence

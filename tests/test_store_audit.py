@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from store_helpers import BANK_ARGS
 
 from voice_agent.cli import main
 from voice_agent.store import PaymentMethod, Store
+
+from store_helpers import BANK_ARGS
 
 
 @pytest.fixture

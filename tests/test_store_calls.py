@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import json
 
-from store_helpers import CARD
-
 from voice_agent.cli import main
-from voice_agent.store import Store
 from voice_agent.redact import mask_caller_turn, mask_card_numbers
+from voice_agent.store import Store
+
+from store_helpers import CARD
 
 
 def test_turns_in_order_with_redaction(store):

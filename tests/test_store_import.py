@@ -4,10 +4,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from store_helpers import FAST_HASH_ARGS, account_record, make_settings
 
 from voice_agent.cli import main
 from voice_agent.store import ImportError_, Store
+
+from store_helpers import FAST_HASH_ARGS, account_record, make_settings
 
 
 def _counts(store: Store) -> dict:

@@ -7,9 +7,9 @@ import subprocess
 import sys
 import textwrap
 
-from store_helpers import CARD2, FAST_HASH
-
 from voice_agent.redact import REDACTED
+
+from store_helpers import CARD2, FAST_HASH
 
 UPPER = ("voice_agent.nlu", "voice_agent.dialogue", "voice_agent.voice", "voice_agent.sip",
          "voice_agent.cli")

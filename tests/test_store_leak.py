@@ -4,12 +4,12 @@ from __future__ import annotations
 import stat
 from datetime import date, timedelta
 
-from store_helpers import CARD2, FAST_HASH_ARGS, make_settings
-
 from voice_agent.cli import main
 from voice_agent.redact import mask_caller_turn, mask_card_numbers
 from voice_agent.store import PaymentMethod, Store
 from voice_agent.store.settlement import MAGIC, read_settlement
+
+from store_helpers import CARD2, FAST_HASH_ARGS, make_settings
 
 SPACED = " ".join(CARD2[i:i + 4] for i in range(0, 16, 4))
 
@@ -105,6 +105,7 @@ def test_export_refuses_existing_file(tmp_path, capsys):
 
 def test_missing_key_files_are_refused_not_replaced(tmp_path):
     import pytest
+
     from voice_agent.store import StoreError
     settings = make_settings(tmp_path)
     store = Store.open(settings)

@@ -1,9 +1,9 @@
 """Migrations apply once, in order, and reopening (or two openers at once) changes nothing."""
 from __future__ import annotations
 
-from store_helpers import FAST_HASH, make_settings, run_together
-
 from voice_agent.store import Store, migrations
+
+from store_helpers import FAST_HASH, make_settings, run_together
 
 
 def _schema(store: Store) -> list[tuple]:

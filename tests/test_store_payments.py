@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from store_helpers import CARD, CARD2, FAST_HASH, FAST_HASH_ARGS, run_together
 
 from voice_agent.cli import main
 from voice_agent.store import PaymentMethod, Store, StoreError
 from voice_agent.store.db import READABLE_ALPHABET
 
-NOW = datetime.now(timezone.utc)
+from store_helpers import CARD, CARD2, FAST_HASH, FAST_HASH_ARGS, run_together
+
+NOW = datetime.now(UTC)
 TODAY = NOW.date()
 VISA = PaymentMethod(kind="card", number=CARD, expiry=(12, TODAY.year + 2))
 BANK = PaymentMethod(kind="bank", number="000123456789", routing="011000015", bank="First Bank")

@@ -1,14 +1,13 @@
 """Caller verification and the lockout policy (which survives a restart)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+
+from voice_agent.store import Store, crypto
 
 from store_helpers import make_settings
 
-from voice_agent.store import Store
-from voice_agent.store import crypto
-
-T0 = datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
 
 def _events(store, event):
@@ -92,6 +91,6 @@ def test_policy_comes_from_settings(tmp_path):
 
 def test_unknown_account_can_lock_too(store):
     """Locking looks the same for unknown numbers: the lock itself reveals nothing."""
-    for i in range(5):
+    for _ in range(5):
         v = store.verify("123123123", pin="0000", now=T0)
     assert v.locked

@@ -6,11 +6,12 @@ import math
 
 import pytest
 
-from nlu_helpers import FakeNLU
-from voice_helpers import espeak, needs_espeak, needs_model
+from voice_agent.settings import load_settings
 from voice_agent.voice import asr
 from voice_agent.voice.audio import mix, noise, read_wav, silence
-from voice_agent.settings import load_settings
+
+from nlu_helpers import FakeNLU
+from voice_helpers import espeak, needs_espeak, needs_model
 
 
 # ---------------------------------------------------------------- fake Vosk (no model needed)
@@ -296,7 +297,8 @@ def test_warm_up_decodes_on_a_pooled_recognizer(fake):
 
 
 def test_word_posteriors_from_the_n_best():
-    w = lambda word, start, end: {"word": word, "start": start, "end": end}
+    def w(word, start, end):
+        return {"word": word, "start": start, "end": end}
     data = {"alternatives": [
         {"text": "네 맞아요", "confidence": 10.0, "result": [w("네", 0.1, 0.3), w("맞아요", 0.4, 0.8)]},
         {"text": "네 아니요", "confidence": 10.0, "result": [w("네", 0.1, 0.3), w("아니요", 0.4, 0.8)]},

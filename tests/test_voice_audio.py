@@ -4,9 +4,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from voice_agent.voice.audio import (
+    ALAW_TABLE,
+    MULAW_TABLE,
+    AudioError,
+    convert,
+    from_pcm16,
+    read_wav,
+    resample,
+    to_pcm16,
+    write_wav,
+)
+
 from voice_helpers import correlation, tone, wav_bytes
-from voice_agent.voice.audio import (AudioError, convert, from_pcm16, read_wav, resample, to_pcm16,
-                                     write_wav, MULAW_TABLE, ALAW_TABLE)
 
 
 @pytest.mark.parametrize("encoding,rate,channels", [

@@ -5,10 +5,11 @@ import json
 
 import pytest
 
-from voice_helpers import espeak, needs_espeak, needs_model
 from voice_agent.cli import main
 from voice_agent.voice import dtmf
 from voice_agent.voice.audio import convert, noise, read_wav, silence, write_wav
+
+from voice_helpers import espeak, needs_espeak, needs_model
 
 FAST = ["--set", "password_hash.n=1024"]
 model = pytest.mark.model
@@ -88,8 +89,9 @@ def test_transcribe_speech_with_expected_kind(tmp_path, capsys):
 @model
 @needs_model
 def test_transcribe_keys_at_8k_mu_law_and_silence(tmp_path, capsys):
-    from voice_helpers import wav_bytes
     from voice_agent.voice.audio import from_pcm16
+
+    from voice_helpers import wav_bytes
     pcm8 = convert(dtmf.generate("300400500#", 16000), 16000, 8000)
     path = tmp_path / "keys.wav"
     path.write_bytes(wav_bytes(from_pcm16(pcm8), 8000, encoding="mulaw"))

@@ -4,9 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voice_helpers import HAS_ESPEAK, espeak, wav_bytes
 from voice_agent.voice import dtmf
 from voice_agent.voice.audio import convert, from_pcm16, mix, noise, read_wav, silence
+
+from voice_helpers import HAS_ESPEAK, espeak, wav_bytes
 
 ALL_KEYS = "0123456789*#ABCD"
 

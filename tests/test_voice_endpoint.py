@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from voice_helpers import espeak, needs_espeak
 from voice_agent.voice.audio import noise, read_wav, silence
 from voice_agent.voice.endpoint import Endpointer, NoInput, Utterance, find_speech
+
+from voice_helpers import espeak, needs_espeak
 
 AUDIO = {"no_input_timeout_s": 6.0, "end_silence_ms": 800, "max_utterance_s": 20.0}
 

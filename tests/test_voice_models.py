@@ -3,17 +3,17 @@ from __future__ import annotations
 
 import functools
 import http.server
-import io
 import threading
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from voice_helpers import HAS_KO_MODEL
 from voice_agent.cli import main
 from voice_agent.settings import load_settings
 from voice_agent.voice.models import ModelError, describe, find_model, guess_lang, install
+
+from voice_helpers import HAS_KO_MODEL
 
 
 def fake_model_zip(path: Path, top: str = "vosk-model-small-xx-0.1", layout=("am", "conf", "graph"),

@@ -7,16 +7,16 @@ import queue
 
 import pytest
 
-from voice_helpers import needs_espeak, wav_bytes
 from voice_agent.cli import main
+from voice_agent.redact import redact_entry
 from voice_agent.settings import load_settings
 from voice_agent.voice import dtmf
 from voice_agent.voice.audio import from_pcm16, noise, read_wav, silence, write_wav
-from voice_agent.voice.endpoint import Utterance
-from voice_agent.redact import redact_entry
-from voice_agent.voice.endpoint import NoInput
+from voice_agent.voice.endpoint import NoInput, Utterance
 from voice_agent.voice.pipeline import VoiceCall
 from voice_agent.voice.turns import TurnLoop
+
+from voice_helpers import needs_espeak, wav_bytes
 
 FAST = ["--set", "password_hash.n=1024"]
 
@@ -99,6 +99,7 @@ def test_unusable_files_stop_before_the_call(env, capsys, content, message):
     assert main(["call", str(good), str(bad), "--out-dir", str(tmp / "o"), "--db", str(db), *FAST]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp / "o").exists()
+    assert db.read_bytes() == before                 # a bad file changes nothing
 
 
 def test_call_with_an_unwritable_out_dir_is_a_clear_message(tmp_path, capsys):
@@ -145,7 +146,8 @@ def test_greeting_is_spoken_in_each_language_of_the_menu(env):
 def test_listener_keys_end_at_hash_or_pause_and_silence_is_no_input():
     settings = load_settings(env={}, sets=["audio.no_input_timeout_s=2.0"])
     lis = TurnLoop(settings["audio"], 16000, key_pause_s=1.0)
-    chunks = lambda pcm: [pcm[i:i + 960] for i in range(0, len(pcm), 960)]
+    def chunks(pcm):
+        return [pcm[i:i + 960] for i in range(0, len(pcm), 960)]
     got = [r for c in chunks(dtmf.generate("123#", 16000)) if (r := lis.feed(c))]
     assert got[0].keys == "123#"
     got = [r for c in chunks(dtmf.generate("45", 16000) + silence(1.5, 16000)) if (r := lis.feed(c))]

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from voice_helpers import needs_espeak
 from voice_agent.cli import main
 from voice_agent.voice.audio import read_wav
 from voice_agent.voice.tts import SpeechError, Synthesizer
+
+from voice_helpers import needs_espeak
 
 pytestmark = needs_espeak
 

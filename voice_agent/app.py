@@ -37,10 +37,10 @@ class Services:
     cache and one Vosk model per language. Each call gets its own recognizers over the shared
     models, as Vosk requires."""
 
-    settings: "Settings"
-    store: "Store"
-    nlu: "Understander"
-    agent: "Agent"
+    settings: Settings
+    store: Store
+    nlu: Understander
+    agent: Agent
     models: dict[str, Any] = field(default_factory=dict)
     _synth: Any = field(default=None, repr=False)
 
@@ -89,7 +89,7 @@ class Services:
         return Recognizer.from_settings(model, self.settings, rate, lang, self.nlu, today=today)
 
     def voice_call(self, *, lang: str | None = None, today=None, caller_id: str | None = None,
-                   channel: str = "voice") -> "VoiceCall":
+                   channel: str = "voice") -> VoiceCall:
         """One voiced call over these services (recognizers from ``recognizer``)."""
         from voice_agent.voice.pipeline import VoiceCall
 
@@ -102,14 +102,14 @@ class Services:
     def close(self) -> None:
         self.store.close()
 
-    def __enter__(self) -> "Services":
+    def __enter__(self) -> Services:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
 
-def build(settings: "Settings", *, load_models: bool = False) -> Services:
+def build(settings: Settings, *, load_models: bool = False) -> Services:
     """Open the store (created and migrated when new), load the languages' understanding data and
     make the Agent; with ``load_models``, every language's speech model too."""
     from voice_agent.dialogue import Agent

@@ -17,11 +17,12 @@ The NLU and the prompts read their own files from ``directory(lang)``; this modu
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 LANGUAGE_FILE = "language.toml"
@@ -59,7 +60,7 @@ def available(base: Path | None = None) -> tuple[str, ...]:
     return tuple(sorted(p.name for p in root.iterdir() if (p / LANGUAGE_FILE).is_file()))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_language(code: str, base: Path | None = None) -> Language:
     """``locales/<code>/language.toml``, checked: every key of FIELDS present with its type."""
     path = directory(code, base) / LANGUAGE_FILE

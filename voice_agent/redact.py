@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import re
 import tomllib
-from functools import lru_cache
+from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from voice_agent.cards import luhn_ok
 from voice_agent.expect import expectation
@@ -43,7 +44,7 @@ KEEP_FROM = 12          # runs this long (card/bank numbers) may keep their last
 KEEP = 4
 
 # A digit, then digits with at most one separator between each two: 4111 1111 1111 1111 is one run.
-_RUN = re.compile(r"\d(?:[ \-.]?\d){%d,}" % (MIN_DIGITS - 1))
+_RUN = re.compile(r"\d(?:[ \-.]?\d){" + str(MIN_DIGITS - 1) + ",}")
 # 12-19 digits, optionally separated by single spaces or dashes (card numbers).
 _CARD_RUN = re.compile(r"\d(?:[ -]?\d){11,18}")
 _WORD = re.compile(r"\S+")
@@ -107,7 +108,7 @@ def redact_entry(text: str | None, expecting: str | None) -> str | None:
 
 # --- Number words -------------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def digit_words(langs: tuple[str, ...], locales_dir: Path = LOCALES_DIR) -> frozenset[str]:
     """The words for single digits (0-9) in these languages' numbers.toml (zeros, cardinals)."""
     words: set[str] = set()
@@ -148,8 +149,8 @@ def mask_digit_words(text: str, words: Iterable[str]) -> str:
     return "".join(parts)
 
 
-@lru_cache(maxsize=None)
-def _numbers(lang: str) -> "NumberWords | None":
+@cache
+def _numbers(lang: str) -> NumberWords | None:
     from voice_agent.nlu.locale import LocaleData
     if not (LOCALES_DIR / lang / "numbers.toml").is_file():
         return None
@@ -162,7 +163,7 @@ def locale_languages() -> tuple[str, ...]:
                         if (p / "numbers.toml").is_file()))
 
 
-def _is_numeric_word(raw: str, pieces: list[str], numbers: "NumberWords") -> bool:
+def _is_numeric_word(raw: str, pieces: list[str], numbers: NumberWords) -> bool:
     """A written word made only of number words (a trailing particle allowed: "칠삼구오요")."""
     if not pieces or MASK in raw:
         return False            # already masked: its kept last four are not a new number
@@ -170,7 +171,7 @@ def _is_numeric_word(raw: str, pieces: list[str], numbers: "NumberWords") -> boo
     return all(numbers._kind(p) is not None or p in numbers.homophones for p in body)
 
 
-def mask_spoken_digits(text: str, lang: str, numbers: "NumberWords | None" = None) -> str:
+def mask_spoken_digits(text: str, lang: str, numbers: NumberWords | None = None) -> str:
     """``text`` with every run of 4+ digits, said in numerals or in ``lang``'s number words (the
     NLU's digits parser, Korean compounds split), rewritten as ``masked(digits)``; other words
     (and shorter numbers: "fifty dollars", "option 2") are kept as written. ``numbers`` may be

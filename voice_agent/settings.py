@@ -16,10 +16,11 @@ import copy
 import json
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from voice_agent.languages import find_language
 
@@ -231,7 +232,7 @@ class Settings:
     def log_path(self) -> Path:
         return self._beside_db("log_path", ".log")
 
-    def with_overrides(self, **overrides: Any) -> "Settings":
+    def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with top-level keys replaced (used by CLI flags and tests)."""
         data = _thaw(self.data)
         for key, value in overrides.items():

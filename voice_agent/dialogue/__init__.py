@@ -5,7 +5,7 @@ replies are prompt keys rendered from locales/<lang>/prompts.toml by `dialogue/p
 """
 from voice_agent.dialogue.engine import Agent
 from voice_agent.dialogue.events import AgentTurn, CallerEvent, Reply
-from voice_agent.expect import EXPECTING   # the contract's `expecting` values (one table)
 from voice_agent.dialogue.session import Session
+from voice_agent.expect import EXPECTING  # the contract's `expecting` values (one table)
 
 __all__ = ["Agent", "AgentTurn", "CallerEvent", "Reply", "Session", "EXPECTING"]

@@ -6,7 +6,8 @@ here: it is a flow (handoff, later callback) marked `interrupts`, so it can be r
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from voice_agent.dialogue.flow import Ctx, Input
 
@@ -16,26 +17,26 @@ if TYPE_CHECKING:  # pragma: no cover
 GLOBAL_INTENTS = ("repeat", "slower", "help", "cancel", "goodbye", "change_language")
 
 
-def repeat(agent: "Agent", ctx: Ctx, inp: Input | None = None) -> None:
+def repeat(agent: Agent, ctx: Ctx, inp: Input | None = None) -> None:
     # Re-rendered from prompt keys, so a repeat after a change of language is in the new one.
     ctx.say("repeating")
     ctx.replies.extend(ctx.session.last_replies)
 
 
-def slower(agent: "Agent", ctx: Ctx, inp: Input | None = None) -> None:
+def slower(agent: Agent, ctx: Ctx, inp: Input | None = None) -> None:
     ctx.session.slow = True          # for the rest of the call
     ctx.say("ok_slower")
     ctx.replies.extend(ctx.session.last_replies)
 
 
-def help_here(agent: "Agent", ctx: Ctx, inp: Input | None = None) -> None:
+def help_here(agent: Agent, ctx: Ctx, inp: Input | None = None) -> None:
     """What can be said at this step, then the commands that work everywhere."""
     step = agent.step_of(ctx.session.state)
     ctx.say(step.help, **ctx.session.ask_params)
     ctx.say("help_global")
 
 
-def cancel(agent: "Agent", ctx: Ctx, inp: Input | None = None) -> None:
+def cancel(agent: Agent, ctx: Ctx, inp: Input | None = None) -> None:
     """Drop what was being done (and any card or bank number heard) and go back to the menu."""
     session = ctx.session
     session.unsure = None
@@ -48,11 +49,11 @@ def cancel(agent: "Agent", ctx: Ctx, inp: Input | None = None) -> None:
     ctx.ask("menu.intent")
 
 
-def goodbye(agent: "Agent", ctx: Ctx, inp: Input | None = None) -> None:
+def goodbye(agent: Agent, ctx: Ctx, inp: Input | None = None) -> None:
     ctx.end("paid" if ctx.session.payments else "completed", "goodbye")
 
 
-def change_language(agent: "Agent", ctx: Ctx, inp: Input | None = None) -> None:
+def change_language(agent: Agent, ctx: Ctx, inp: Input | None = None) -> None:
     """Switch at once when a language is named ("in Spanish please"), else offer the menu;
     either way the call then returns to the question it was at."""
     session = ctx.session
@@ -67,7 +68,7 @@ def change_language(agent: "Agent", ctx: Ctx, inp: Input | None = None) -> None:
     ctx.reask()
 
 
-def language_in(agent: "Agent", text: str, lang: str) -> str | None:
+def language_in(agent: Agent, text: str, lang: str) -> str | None:
     """A language named in the text, in the call's language or any other enabled one."""
     languages = agent.settings.languages
     for code in (lang, *[c for c in languages if c != lang]):
@@ -77,7 +78,7 @@ def language_in(agent: "Agent", text: str, lang: str) -> str | None:
     return None
 
 
-COMMANDS: dict[str, Callable[["Agent", Ctx, "Input | None"], None]] = {
+COMMANDS: dict[str, Callable[[Agent, Ctx, Input | None], None]] = {
     "repeat": repeat, "slower": slower, "help": help_here, "cancel": cancel,
     "goodbye": goodbye, "change_language": change_language,
 }

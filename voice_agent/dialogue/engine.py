@@ -17,10 +17,10 @@ from voice_agent.dialogue.events import AgentTurn, CallerEvent, Reply
 from voice_agent.dialogue.flow import Ctx, Input, Step
 from voice_agent.dialogue.flows import Registry, default_registry
 from voice_agent.dialogue.keypad import CANCEL_KEY, END_KEY
-from voice_agent.redact import REDACTED, mask_caller_turn, mask_card_numbers
 from voice_agent.dialogue.prompts import Digits, Money, Prompts, join_segments
 from voice_agent.dialogue.session import Session
 from voice_agent.dialogue.validators import normalize_expiry
+from voice_agent.redact import REDACTED, mask_caller_turn, mask_card_numbers
 
 log = logging.getLogger(__name__)
 

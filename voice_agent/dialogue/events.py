@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+
 @dataclass(frozen=True)
 class CallerEvent:
     """One caller turn. No text and no keys means silence (the no-input timeout fired).

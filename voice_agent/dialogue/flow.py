@@ -84,15 +84,15 @@ class Flow:
     interrupts: ClassVar[bool] = False          # its intent is honoured at every step
     steps: ClassVar[dict[str, Step]] = {}
 
-    def begin(self, ctx: "Ctx") -> None:
+    def begin(self, ctx: Ctx) -> None:
         raise NotImplementedError
 
-    def step_params(self, ctx: "Ctx", step: str) -> dict[str, Any]:
+    def step_params(self, ctx: Ctx, step: str) -> dict[str, Any]:
         """Parameters every prompt of `step` gets (its question, help and keypad offer),
         wherever it is asked from; a flow overrides this for prompts built from data."""
         return {}
 
-    def handle(self, ctx: "Ctx", step: str, inp: Input) -> None:
+    def handle(self, ctx: Ctx, step: str, inp: Input) -> None:
         handler = getattr(self, f"on_{step}", None)
         if handler is None:
             raise LookupError(f"flow {self.name} has no handler for step {step!r}")
@@ -102,7 +102,7 @@ class Flow:
 class Ctx:
     """The per-turn dispatcher a flow talks to: it collects replies and moves the session."""
 
-    def __init__(self, agent: "Agent", session: "Session"):
+    def __init__(self, agent: Agent, session: Session):
         self.agent = agent
         self.session = session
         self.replies: list[Reply] = []

@@ -41,7 +41,7 @@ class ParticleRules:
     endings: tuple[tuple[re.Pattern, str], ...] = ()   # a value's end -> the syllable it is read with
 
     @classmethod
-    def from_table(cls, table: dict[str, Any]) -> "ParticleRules":
+    def from_table(cls, table: dict[str, Any]) -> ParticleRules:
         pairs = []
         for pair in table.get("pairs", []):
             first, _, second = str(pair).partition("/")

@@ -83,7 +83,7 @@ def _word_date(words: list[str], ld: LocaleData, today: dt.date) -> dt.date | No
     chunks = nw.chunks(words)
     # "in three days", "three days from now", "in a week"
     units = _units(ld)
-    for start, end, phrase in find_phrases(words, list(units)):
+    for start, _end, phrase in find_phrases(words, list(units)):
         before = [c for c in chunks if c.end == start]
         if before:
             count = before[0].value

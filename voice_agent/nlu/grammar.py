@@ -6,10 +6,10 @@ list means "use the open vocabulary" (free-form answers such as a dispute reason
 """
 from __future__ import annotations
 
+from voice_agent.nlu.intents import SLOT
 from voice_agent.nlu.locale import LocaleData
 from voice_agent.nlu.models import kind_for
 from voice_agent.nlu.templates import expand
-from voice_agent.nlu.intents import SLOT
 
 COMMANDS = ("repeat", "help", "cancel", "agent", "goodbye", "slower")
 OPEN_ANSWERS = {"dispute_reason", "charge", "none"}

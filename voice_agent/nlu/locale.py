@@ -78,7 +78,7 @@ class LocaleData:
     require_keyword: frozenset[str] = frozenset()   # intents that win only with a keyphrase
 
     @classmethod
-    def load(cls, code: str, base: Path | None = None) -> "LocaleData":
+    def load(cls, code: str, base: Path | None = None) -> LocaleData:
         directory = languages.directory(code, base)
         intents_raw = read_toml(directory / "intents.toml")
         numbers_raw = read_toml(directory / "numbers.toml")

@@ -55,7 +55,7 @@ class NumberWords:
 
     @classmethod
     def from_toml(cls, data: dict[str, Any], particles: tuple[str, ...] = (),
-                  pieces: frozenset[str] = frozenset()) -> "NumberWords":
+                  pieces: frozenset[str] = frozenset()) -> NumberWords:
         return cls(
             zeros=_folded(data.get("zeros")), cardinals=_folded(data.get("cardinals")),
             multipliers=_folded(data.get("multipliers")), repeaters=_folded(data.get("repeaters")),

@@ -12,8 +12,15 @@ from voice_agent.nlu.intents import IntentIndex, IntentMatch
 from voice_agent.nlu.locale import LocaleData
 from voice_agent.nlu.models import COMMAND_INTENTS, KINDS, Understanding, kind_for
 from voice_agent.nlu.text import tokens
-from voice_agent.nlu.values import (find_phrases, is_loose, parse_amount, parse_digits,
-                                    parse_language, parse_number, parse_yes_no)
+from voice_agent.nlu.values import (
+    find_phrases,
+    is_loose,
+    parse_amount,
+    parse_digits,
+    parse_language,
+    parse_number,
+    parse_yes_no,
+)
 
 # A command this sure wins over a value found in passing ("say it one more time" at the PIN step).
 COMMAND_CONFIDENCE = 0.9

@@ -39,7 +39,7 @@ def free_udp_port(host: str = "127.0.0.1") -> int:
 def write_turn_wav(path: Path, pcm: bytes, rate: int, pad_s: float = 120.0) -> Path:
     """A caller turn for aufile: 8 kHz mono 16-bit, then ``pad_s`` of silence (aufile hangs up at EOF)."""
     if rate != RATE and pcm:
-        from voice_agent.voice.audio import convert   # band-limited resampling (no aliasing)
+        from voice_agent.voice.audio import convert  # band-limited resampling (no aliasing)
         pcm = convert(pcm, rate, RATE)
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
@@ -88,7 +88,7 @@ sip_listen {host}:{self.port}
         self.proc: subprocess.Popen | None = None
 
     # -- control --------------------------------------------------------------------------------
-    def start(self) -> "BaresipCaller":
+    def start(self) -> BaresipCaller:
         self.proc = subprocess.Popen([BARESIP, "-f", str(self.dir)], stdin=subprocess.PIPE,
                                      stdout=self._out, stderr=subprocess.STDOUT, cwd=self.dir)
         self._wait_log("baresip is ready", 10)

@@ -46,7 +46,7 @@ class CallLine:
         self.hung_up = threading.Event()
         self.transfer_result: queue.SimpleQueue[int] = queue.SimpleQueue()
         self.stats = CallStats()
-        self.call: "SipCall | None" = None
+        self.call: SipCall | None = None
 
     # -- audio ---------------------------------------------------------------------------------
     def play(self, pcm: bytes) -> None:

@@ -11,8 +11,8 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from voice_agent.sip.call import CallLine, SipCall
 from voice_agent.sip.door import FrontDoor
@@ -36,7 +36,7 @@ class ServerStats:
 
 
 class _Account(pj.Account):
-    def __init__(self, server: "SipServer"):
+    def __init__(self, server: SipServer):
         super().__init__()
         self.server = server
 
@@ -75,7 +75,7 @@ class SipServer:
         self._lock = threading.Lock()
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def start(self) -> "SipServer":
+    def start(self) -> SipServer:
         self._check_port_free()
         self.endpoint.start()
         self.door_open = self.door.start()

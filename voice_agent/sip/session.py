@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from voice_agent.sip.call import CallLine
 from voice_agent.voice.audio import convert
@@ -50,7 +51,8 @@ class CallReport:
 
 
 class PhoneCall:
-    """Runs the dialogue for one ``CallLine``. ``services`` (``voice_agent.app.Services``) is shared by all calls.
+    """Runs the dialogue for one ``CallLine``; ``services`` (``voice_agent.app.Services``) is
+    shared by all calls.
 
     Turns are timed by the line's audio (20 ms chunks); a keyed entry's pause by ``clock``, since
     RFC 4733 keys can arrive while no audio does.

@@ -17,7 +17,8 @@ import queue
 import re
 import socket
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 try:
     import pjsua2 as pj
@@ -78,7 +79,7 @@ class SipEndpoint:
     """
 
     def __init__(self, host: str, port: int, *, max_calls: int, clock_rate: int = 16000,
-                 log_level: int = 1, on_ready: Callable[["SipEndpoint"], None] | None = None,
+                 log_level: int = 1, on_ready: Callable[[SipEndpoint], None] | None = None,
                  on_rejected: Callable[[int], None] | None = None):
         self.host, self.port = host, port
         self.max_calls = max_calls
@@ -209,7 +210,7 @@ class SipEndpoint:
         for prio, codec in zip((255, 254), G711):
             ep.codecSetPriority(codec, prio)
 
-    def bind_media(self, cfg: "pj.AccountConfig") -> None:
+    def bind_media(self, cfg: pj.AccountConfig) -> None:
         """RTP bound to the same address as SIP, on ports picked at random in 30000-39999 (PJSIP
         would start at 4000 and log a bind error for every port some other program holds)."""
         tc = cfg.mediaConfig.transportConfig

@@ -29,9 +29,20 @@ from voice_agent.store.calls import CallsMixin
 from voice_agent.store.cases import CasesMixin
 from voice_agent.store.crypto import Hasher, Vault
 from voice_agent.store.db import Transactions, connect
-from voice_agent.store.models import (Account, Arrangement, AuditReport, Charge, DisputeResult,
-                                      ImportError_, ImportReport, Payment, PaymentMethod,
-                                      PaymentResult, StoreError, Verification)
+from voice_agent.store.models import (
+    Account,
+    Arrangement,
+    AuditReport,
+    Charge,
+    DisputeResult,
+    ImportError_,
+    ImportReport,
+    Payment,
+    PaymentMethod,
+    PaymentResult,
+    StoreError,
+    Verification,
+)
 from voice_agent.store.payments import PaymentsMixin
 from voice_agent.store.settlement import SettlementMixin
 
@@ -70,7 +81,7 @@ class Store(AccountsMixin, PaymentsMixin, CasesMixin, CallsMixin, SettlementMixi
         self.vault = Vault(settings.vault_key_path)
 
     @classmethod
-    def open(cls, settings: Settings) -> "Store":
+    def open(cls, settings: Settings) -> Store:
         """Open ``settings.database``, creating it and applying pending migrations."""
         db = connect(Path(settings.database))
         try:
@@ -84,7 +95,7 @@ class Store(AccountsMixin, PaymentsMixin, CasesMixin, CallsMixin, SettlementMixi
         with self.tx.lock:
             self.db.conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from voice_agent.store.db import as_utc, iso, unique_code, utcnow
-from voice_agent.store.models import (Arrangement, DisputeResult, PaymentMethod, StoreError)
+from voice_agent.store.models import Arrangement, DisputeResult, PaymentMethod, StoreError
 from voice_agent.store.payments import PAYMENT_COLUMNS, row_to_payment
 
 

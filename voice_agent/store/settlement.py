@@ -75,7 +75,7 @@ class SettlementMixin:
                 " JOIN vault v ON v.token = p.token"
                 " WHERE p.status = 'approved' AND p.exported_at IS NULL ORDER BY p.id").fetchall()
             items = []
-            for (pid, conf, acc, amount, fee, method, brand, bank, last4, created, posted,
+            for (_pid, conf, acc, amount, fee, method, brand, bank, last4, created, posted,
                  sched, token, nonce, ciphertext) in rows:
                 secret = self.vault.open(token, nonce, ciphertext)
                 items.append({"confirmation": conf, "account_number": acc,

@@ -29,14 +29,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 from voice_agent.expect import kind_of
 from voice_agent.voice.confidence import (  # noqa: F401  (re-exported: tests and callers)
-    POSTERIOR_ALTERNATIVES, UNKNOWN_TOKENS, alternative_share, band, combine, from_nbest,
-    fuzzy_match, is_filler)
+    POSTERIOR_ALTERNATIVES,
+    UNKNOWN_TOKENS,
+    alternative_share,
+    band,
+    combine,
+    from_nbest,
+    fuzzy_match,
+    is_filler,
+)
 from voice_agent.voice.endpoint import is_steady_noise
 
 IDLE_OPEN_RECOGNIZERS = 4      # warm open-vocabulary recognizers kept per rate (~45 MB each)
@@ -62,7 +70,7 @@ _models: dict[str, Any] = {}
 _models_lock = threading.Lock()
 
 
-def load_model(path: str | Path) -> "SpeechModel":
+def load_model(path: str | Path) -> SpeechModel:
     """The process-wide model for ``path``, loaded on first use (about 2 s and 500 MB for ko)."""
     key = str(Path(path).resolve())
     with _models_lock:
@@ -73,7 +81,7 @@ def load_model(path: str | Path) -> "SpeechModel":
         return _models[key]
 
 
-def loaded_model(path: str | Path) -> "SpeechModel | None":
+def loaded_model(path: str | Path) -> SpeechModel | None:
     """The model for ``path`` if this process loaded it already (no loading, no checks)."""
     with _models_lock:
         return _models.get(str(Path(path).resolve()))
@@ -213,7 +221,7 @@ class Recognizer:
     @classmethod
     def from_settings(cls, model: SpeechModel, settings, rate: int, lang: str,
                       nlu: GrammarSource | None = None, today: dt.date | None = None
-                      ) -> "Recognizer":
+                      ) -> Recognizer:
         audio = settings["audio"]
         return cls(model, rate, lang, nlu, float(audio["confidence_accept"]),
                    float(audio["confidence_confirm"]), today=today)

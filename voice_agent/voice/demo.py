@@ -15,8 +15,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from voice_agent.voice import dtmf
 from voice_agent.voice.audio import read_wav, silence, write_wav

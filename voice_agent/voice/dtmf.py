@@ -9,8 +9,8 @@ one key and a pause between presses is needed to repeat one.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import numpy as np
 

@@ -14,8 +14,9 @@ would only cost time. On live audio the wait itself can depend on the expected a
 from __future__ import annotations
 
 import collections
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from voice_agent.expect import expectation
 
@@ -76,7 +77,7 @@ class Endpointer:
 
     @classmethod
     def from_settings(cls, audio: Mapping[str, Any], rate: int = 16000,
-                      expecting: str | None = None, **kw: Any) -> "Endpointer":
+                      expecting: str | None = None, **kw: Any) -> Endpointer:
         """From the ``audio`` settings; with ``expecting``, the end-of-speech wait for that answer."""
         return cls(rate=rate, no_input_timeout_s=float(audio["no_input_timeout_s"]),
                    end_silence_ms=end_silence_for(audio, expecting),
@@ -196,6 +197,7 @@ def is_steady_noise(pcm: bytes, rate: int, threshold: float = 0.3, min_frames: i
     Without this check a grammar forces noise onto one of its phrases with high confidence.
     """
     import numpy as np
+
     from voice_agent.voice.audio import from_pcm16
     x = from_pcm16(pcm)
     n = int(rate * 0.03)

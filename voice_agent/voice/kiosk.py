@@ -12,7 +12,7 @@ from __future__ import annotations
 import queue
 import sys
 import threading
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from voice_agent.voice.audio import convert
 from voice_agent.voice.models import find_model

@@ -21,9 +21,9 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterator
 
 REQUIRED_DIRS = ("am", "conf", "graph")
 OFFICIAL_URL = "https://alphacephei.com/vosk/models/{name}.zip"

@@ -17,9 +17,10 @@ transcript in clear (see ``voice_agent.redact.redact_entry``).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from voice_agent.expect import is_secret
 from voice_agent.redact import redact_entry
@@ -144,7 +145,7 @@ class VoiceCall:
             rec = self.recognizer(lang, rate)
         return lang, rec
 
-    def listen(self, rate: int) -> "LiveRecognition":
+    def listen(self, rate: int) -> LiveRecognition:
         """Recognition of the next utterance while it is spoken (replaces an abandoned one)."""
         if self._live is not None:
             self._live.cancel()

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 from voice_agent.voice.audio import stream_wav, wav_format, write_wav
 from voice_agent.voice.pipeline import NATIVE_RATES, RATE, Exchange, VoiceCall

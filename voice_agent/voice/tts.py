@@ -46,7 +46,7 @@ class Synthesizer:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings, cache_dir: Path | None = None) -> "Synthesizer":
+    def from_settings(cls, settings, cache_dir: Path | None = None) -> Synthesizer:
         voices = {lang: settings.voice(lang) for lang in settings.languages}
         return cls(voices, settings["speech_rate"], settings["slow_speech_rate"], cache_dir)
 

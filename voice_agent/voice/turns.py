@@ -22,8 +22,9 @@ ending sooner saves nothing in a file and would cut a pause inside an answer.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping, Protocol
+from typing import Protocol
 
 from voice_agent.dialogue.keypad import MAX_KEYS, PAUSE_S, entry_complete
 from voice_agent.voice.dtmf import DtmfDetector

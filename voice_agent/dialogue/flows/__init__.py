@@ -11,7 +11,7 @@ work at every step. A module listed later replaces an earlier flow registered fo
 from __future__ import annotations
 
 import importlib
-from typing import Iterable
+from collections.abc import Iterable
 
 from voice_agent.dialogue.flow import Flow
 

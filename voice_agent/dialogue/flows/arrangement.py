@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from voice_agent.dialogue.flows.consent import answer_consent, submit
 from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
+from voice_agent.dialogue.flows.consent import answer_consent, submit
 from voice_agent.dialogue.flows.method import as_of
 from voice_agent.dialogue.flows.payment import describe
 from voice_agent.dialogue.flows.summary import note, reference

@@ -8,7 +8,8 @@ bank details are forgotten whatever happened.
 """
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from voice_agent.dialogue.flow import Ctx, Input
 

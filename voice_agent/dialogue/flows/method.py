@@ -56,5 +56,5 @@ def as_of(ctx: Ctx) -> dt.datetime | None:
     tests), so that "today" means the same day to the dialogue and to the store."""
     if ctx.session.today is None:
         return None
-    clock = dt.datetime.now(dt.timezone.utc)
+    clock = dt.datetime.now(dt.UTC)
     return dt.datetime.combine(ctx.session.today, clock.timetz())

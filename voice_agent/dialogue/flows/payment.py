@@ -12,13 +12,18 @@ from __future__ import annotations
 import datetime as dt
 
 from voice_agent.cards import card_brand
-from voice_agent.dialogue.flows.consent import answer_consent, submit
 from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
+from voice_agent.dialogue.flows.consent import answer_consent, submit
 from voice_agent.dialogue.flows.summary import note, reference
 from voice_agent.dialogue.prompts import Digits, Money, Prompt, Spelled, When
-from voice_agent.dialogue.validators import (only_digits, validate_amount,
-                                             validate_bank_account_number, validate_card_expiry,
-                                             validate_card_number, validate_routing_number)
+from voice_agent.dialogue.validators import (
+    only_digits,
+    validate_amount,
+    validate_bank_account_number,
+    validate_card_expiry,
+    validate_card_number,
+    validate_routing_number,
+)
 
 BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express",
           "discover": "Discover"}
@@ -265,7 +270,7 @@ def _moment(value) -> dt.datetime:
         moment = value
     else:
         moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 FLOWS = [PaymentFlow()]

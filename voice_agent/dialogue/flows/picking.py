@@ -3,7 +3,7 @@ one"), by number ("number two"), or by name (fuzzy, against the item's names and
 synonyms for them in locales/<lang>/choices_cases.toml)."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from voice_agent.dialogue.flow import Ctx, Input
 

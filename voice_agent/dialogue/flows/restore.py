@@ -9,8 +9,8 @@ disputed) gets a restoration ticket without a payment.
 """
 from __future__ import annotations
 
-from voice_agent.dialogue.flows.consent import answer_consent, submit
 from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
+from voice_agent.dialogue.flows.consent import answer_consent, submit
 from voice_agent.dialogue.flows.payment import describe
 from voice_agent.dialogue.flows.summary import note, reference
 from voice_agent.dialogue.prompts import Money, Prompt, Spelled

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
 from voice_agent.dialogue.prompts import LanguageName
-from voice_agent.dialogue.validators import (validate_account_number, validate_pin,
-                                             validate_ssn_last4, validate_zip)
+from voice_agent.dialogue.validators import (
+    validate_account_number,
+    validate_pin,
+    validate_ssn_last4,
+    validate_zip,
+)
 
 
 class VerifyFlow(Flow):
