@@ -95,3 +95,14 @@ def test_config_show_names_each_language_facts(tmp_path):
                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}, check=True).stdout
     assert "# en English: babel locale en_US, voice en-us" in out
     assert "# es Español: babel locale es_US, voice es" in out
+
+
+def test_a_retired_setting_is_ignored_with_a_warning(tmp_path, caplog):
+    """audio.short_answers moved into voice_agent/expect.py: old files still load."""
+    config = tmp_path / "voice-agent.toml"
+    config.write_text('[audio]\nshort_answers = ["confirm"]\nend_silence_short_ms = 400\n')
+    with caplog.at_level("WARNING", logger="voice_agent"):
+        settings = load_settings(config=config, env={})
+    assert settings["audio"]["end_silence_short_ms"] == 400
+    assert "short_answers" not in settings["audio"]
+    assert "audio.short_answers is ignored" in caplog.text and "expect.py" in caplog.text

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
@@ -117,11 +118,19 @@ def _thaw(value: Any) -> Any:
 
 # Maps whose keys are open: a new language or payment method may be added in a settings file.
 OPEN_MAPS = {"models", "voices", "locales", "fees"}
+# Settings that no longer exist: a file that still sets one loads, with a warning saying why.
+RETIRED = {
+    "audio.short_answers": "which answers are short is fixed per question in voice_agent/expect.py; "
+                           "audio.end_silence_short_ms sets their wait",
+}
 
 
 def _merge(base: dict, over: Mapping, where: str) -> None:
     for key, value in over.items():
         name = f"{where}.{key}" if where else key
+        if name in RETIRED:
+            logging.getLogger("voice_agent").warning("setting %s is ignored: %s", name, RETIRED[name])
+            continue
         if key not in base:
             if where not in OPEN_MAPS:
                 raise SettingsError(f"unknown setting {name}")
