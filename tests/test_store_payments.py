@@ -251,3 +251,13 @@ def test_payments_list_cli_json_and_audited(tmp_path, settings, capsys):
     reads = store.db.execute("SELECT details FROM audit_log WHERE event = 'payments_read'"
                              ).fetchall()
     assert len(reads) == 3 and '"reader":"staff-cli"' in reads[0][0]
+
+
+def test_payments_table_shows_all_four_last_digits_of_a_long_brand(settings, capsys):
+    """"mastercard ****4444" is 19 characters: the table once cut it to "****444"."""
+    with Store.open(settings) as store:
+        store.install_demo()
+        store.post_payment("200300400", 5000, 250,
+                           PaymentMethod(kind="card", number=CARD2, expiry=(12, TODAY.year + 2)), "mc")
+    assert main(["payments", "list", "--db", str(settings.database)]) == 0
+    assert "mastercard ****4444 " in capsys.readouterr().out

@@ -124,12 +124,12 @@ def print_payments(payments) -> None:
     if not payments:
         print("no payments")
         return
-    print(f"{'CONFIRM':<9} {'ACCOUNT':<10} {'AMOUNT':>10} {'FEE':>7} {'METHOD':<18} {'STATUS':<10}"
+    print(f"{'CONFIRM':<9} {'ACCOUNT':<10} {'AMOUNT':>10} {'FEE':>7} {'METHOD':<24} {'STATUS':<10}"
           f" {'CREATED (UTC)':<26} SCHEDULED")
     for p in payments:
         method = f"{p.brand or p.bank or p.method} ****{p.last4}"
         print(f"{p.confirmation:<9} {p.account_number:<10} {_money(p.amount_cents):>10}"
-              f" {_money(p.fee_cents):>7} {method:<18.18} {p.status:<10} {p.created_at:<26}"
+              f" {_money(p.fee_cents):>7} {method:<24} {p.status:<10} {p.created_at:<26}"
               f" {p.scheduled_for.isoformat() if p.scheduled_for else '-'}")
 
 
