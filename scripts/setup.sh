@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(python3 python3-venv python3-pip espeak-ng libportaudio2 sox libsox-fmt-all baresip)
+# strace: tests/test_store_durability.py proves payments are fsynced before they are confirmed.
+DEBIAN_PACKAGES=(python3 python3-venv python3-pip espeak-ng libportaudio2 sox libsox-fmt-all baresip strace)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

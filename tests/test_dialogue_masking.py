@@ -83,3 +83,23 @@ def test_number_words_only_the_parser_reads_are_masked_before_the_store(agent):
     agent.hangup(session)
     stored = stored_caller_turns(agent, session)
     assert stored.startswith("my pin is **** | mi pin es * * * *"), stored
+
+
+def test_a_number_read_back_is_heard_in_full_but_recorded_masked(agent):
+    """An unsure account number is read back for the caller to confirm (it may be a card number
+    or an SSN said in the wrong place): the caller hears it, the call record keeps it masked,
+    and no file of the store holds it (issue 14, items 1 and 3)."""
+    session, _ = agent.start(lang="en")
+    agent.step(session, CallerEvent(text="check my balance"))
+    turn = agent.step(session, CallerEvent(text="4012888888881881", confidence=0.6))
+    assert turn.expecting == "confirm" and "4 0 1, 2 8 8, 8 8 8" in turn.say   # heard in full
+    turn = agent.step(session, CallerEvent(text="yes"))
+    assert turn.expecting == "pin"
+    agent.step(session, CallerEvent(dtmf="4321#"))
+    agent.hangup(session)
+    record = " | ".join(t["text"] for t in agent.store.call(session.call_id)["turns"])
+    assert "I heard ************1881." in record, record
+    db = agent.settings.database
+    written = b"".join(p.read_bytes() for p in db.parent.iterdir() if p.name.startswith(db.name))
+    for secret in ("401288888888", "4 0 1, 2 8 8", "4 0 1 2 8 8"):
+        assert secret.encode() not in written, secret

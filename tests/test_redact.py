@@ -41,7 +41,9 @@ def test_logs_keep_no_digit_even_of_a_card():
     ("7395", "pin", "[redacted]"), ("1234", "ssn_last4", "[redacted]"),
     ("4111111111111111", "card_number", "************1111"),
     ("20030040", "bank_account_number", "[redacted]"),     # under 12 digits: nothing kept
-    ("200300400", "account_number", "200300400"),          # not a secret
+    ("200300400", "account_number", "*********"),          # not a secret, but 4+ digits
+    ("card 4111111111111111", "intent", "card ************1111"),   # keyed/said at the menu
+    ("1230", "payment_method", "****"), ("2", "payment_method", "2"),
     (None, "pin", None),
 ])
 def test_redact_entry(text, expecting, shown):

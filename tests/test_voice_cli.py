@@ -62,7 +62,7 @@ def test_synthesized_caller_pays_through_voice_agent_call(tmp_path, cache, capsy
 def test_demo_runs_a_korean_call_to_a_payment(tmp_path, cache, capsys):
     assert main(["demo", "--recorded", "--out-dir", str(tmp_path / "demo"), *FAST]) == 0
     out = capsys.readouterr().out
-    assert "agent [ko]:" in out and "caller: [keys] 300400500#" in out
+    assert "agent [ko]:" in out and "caller: [keys] *********#" in out
     assert "caller: 요금 낼게요" in out                     # speech, recognised by the real model
     assert "8642" not in out and "4111111111111111" not in out
     assert "call outcome paid" in out and "300400500" in out.split("payments now on record")[1]

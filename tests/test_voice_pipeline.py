@@ -51,7 +51,7 @@ def test_keypad_only_call_pays_and_transcript_hides_secrets(env, capsys):
     printed = capsys.readouterr().out
     transcript = json.loads((out / "transcript.json").read_text())
     assert transcript["outcome"] == "paid"
-    assert [t["dtmf"] for t in transcript["turns"][1:4]] == ["3", "2", "300400500#"]
+    assert [t["dtmf"] for t in transcript["turns"][1:4]] == ["3", "2", "*********#"]
     text = (out / "transcript.json").read_text() + printed
     assert "8642" not in text and "4111111111111111" not in text and "1230#" not in text
     assert "************1111" in text
@@ -125,7 +125,7 @@ def test_truncated_turn_file_still_plays(env):
 def test_redaction_rules():
     assert redact_entry("8642#", "pin") == "[redacted]"
     assert redact_entry("4111111111111111#", "card_number") == "************1111"
-    assert redact_entry("300400500#", "account_number") == "300400500#"
+    assert redact_entry("300400500#", "account_number") == "*********#"     # 4+ digits, any step
     assert redact_entry(None, "pin") is None
 
 

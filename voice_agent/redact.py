@@ -13,7 +13,8 @@ Policy (every other module calls these functions; none keeps its own copy):
   as digits. Logs and error messages keep no digit at all (``mask_digits``).
 * A Luhn-valid card number in free text (a call summary) reads ``[card ending 1111]``.
 * What a caller entered at a step expecting a secret is shown as ``[redacted]``, or masked to its
-  last four when it is a card/bank number of 12+ digits (``redact_entry``).
+  last four when it is a card/bank number of 12+ digits (``redact_entry``); at any other step
+  keys and speech alike are masked as a stored caller turn is (``mask_caller_turn``).
 
 Masking happens once, before anything is stored: the dialogue masks a caller's turn with
 ``mask_caller_turn`` (its own text with ``mask_card_numbers``) and the store stores what it is
@@ -94,12 +95,16 @@ def mask_card_numbers(text: str) -> str:
     return _CARD_RUN.sub(repl, text)
 
 
-def redact_entry(text: str | None, expecting: str | None) -> str | None:
-    """What may be shown or stored of a caller's entry made while ``expecting``: nothing of a
-    PIN, SSN digits or expiry; the last four of a card/bank number of 12+ digits."""
+def redact_entry(text: str | None, expecting: str | None, lang: str | None = None) -> str | None:
+    """What may be shown or stored of a caller's entry, keys or speech, made while ``expecting``:
+    nothing of a PIN, SSN digits or expiry; the last four of a card/bank number of 12+ digits;
+    at any other step what ``mask_caller_turn`` leaves (a card number keyed at the menu, an
+    expiry keyed at the method question), the rule the dialogue stores caller turns by."""
     secret = expectation(expecting).secret        # voice_agent/expect.py: the one table
-    if text is None or secret == "none":
-        return text
+    if text is None:
+        return None
+    if secret == "none":
+        return mask_caller_turn(text, lang)
     digits = "".join(c for c in text if c.isdigit())
     if secret == "last4" and kept_digits(len(digits)):
         return masked(digits)

@@ -20,7 +20,7 @@ from voice_agent.dialogue.keypad import CANCEL_KEY, END_KEY
 from voice_agent.dialogue.prompts import Digits, Money, Prompts, join_segments
 from voice_agent.dialogue.session import Session
 from voice_agent.dialogue.validators import normalize_expiry
-from voice_agent.redact import REDACTED, mask_caller_turn, mask_card_numbers
+from voice_agent.redact import REDACTED, mask_caller_turn, mask_card_numbers, mask_digit_runs
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +249,7 @@ class Agent:
         if step.readback == "amount":
             ctx.say("readback_amount", value=Money(int(value)))
         else:
-            ctx.say("readback_digits", value=Digits(str(value)))
+            ctx.say("readback_digits", value=Digits(str(value), echo=True))
 
     def _answer_readback(self, ctx: Ctx, step: Step, inp: Input) -> None:
         session = ctx.session
@@ -304,7 +304,10 @@ class Agent:
         turn = AgentTurn(say=say, lang=session.lang, expecting=expecting, state=session.state,
                          ended=session.ended, outcome=session.outcome, slow=session.slow,
                          transfer=ctx.transfer, replies=tuple(replies), segments=segments)
-        self.store.add_turn(session.call_id, "agent", mask_card_numbers(say), expecting=expecting)
+        recorded = self.prompts.render(session.lang, _recorded(replies)) if any(
+            _is_echo(v) for r in replies for v in r.params.values()) else say
+        self.store.add_turn(session.call_id, "agent", mask_card_numbers(recorded),
+                            expecting=expecting)
         if session.ended:
             session.forget_secrets()
             self._end_call(session)
@@ -314,6 +317,17 @@ class Agent:
         summary = "; ".join(session.completed + [f"payment {c}" for c in session.payments])
         self.store.end_call(session.call_id, session.outcome, account_number=session.account,
                             summary=mask_card_numbers(summary) or None)
+
+
+def _is_echo(value: Any) -> bool:
+    return isinstance(value, Digits) and value.echo
+
+
+def _recorded(replies: list[Reply]) -> list[Reply]:
+    """The replies as the call record keeps them: a number the caller said, read back to them
+    (it may be a card number or an SSN said at the account prompt), masked as their turn is."""
+    return [Reply(r.key, {k: mask_digit_runs(v.value) if _is_echo(v) else v
+                          for k, v in r.params.items()}, r.lang) for r in replies]
 
 
 def reply_keys(turn: AgentTurn) -> list[str]:

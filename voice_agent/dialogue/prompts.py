@@ -49,10 +49,13 @@ class Money:
 
 @dataclass(frozen=True)
 class Digits:
-    """A long number read in groups ("1 0 0, 2 0 0, 3 0 0") so a listener can follow it."""
+    """A long number read in groups ("1 0 0, 2 0 0, 3 0 0") so a listener can follow it.
+    ``echo``: the caller's own entry read back, which the call record keeps masked
+    (``Agent`` stores such a turn as ``redact.mask_digit_runs`` leaves the number)."""
 
     value: str
     group: int = 3
+    echo: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from voice_agent.store.crypto import hash_secret
 from voice_agent.store.db import as_utc, iso, parse_date, parse_iso, utcnow
 from voice_agent.store.importer import CleanAccount, validate
 from voice_agent.store.models import Account, Charge, ImportReport, PaymentMethod, Verification
+from voice_agent.store.unverified import ref_key, unverified_ref
 
 # Below this many secrets a process pool costs more than it saves.
 POOL_THRESHOLD = 32
@@ -118,7 +119,8 @@ class AccountsMixin:
         """Check the caller's secret(s) against the account; never says which one was wrong.
 
         Accepted: the PIN (and, if given, the ZIP must match too), or ZIP + SSN last four.
-        Every path spends the same scrypt work, known account or not.
+        Every path spends the same scrypt work, known account or not. Until it succeeds the
+        number is kept only as ``unverified_number(number)`` (failures, locks, their audit).
         """
         now = as_utc(now)
         with self.tx() as db:
@@ -139,15 +141,22 @@ class AccountsMixin:
                 ok = False
             ok = ok and row is not None
             if ok:
-                db.execute("DELETE FROM verification_failures WHERE account_number = ?", [number])
+                db.execute("DELETE FROM verification_failures WHERE account_number = ?",
+                           [self.unverified_number(number)])
                 self.audit.append("verify_success", account_number=number, call_id=call_id,
                                   factor="pin" if pin else "zip+ssn")
                 return Verification(ok=True)
             return self._record_failure(number, call_id, now)
 
+    def unverified_number(self, number: str) -> str:
+        """How ``number`` is stored while it is not verified: masked, with a keyed hash
+        (``store.unverified``); the same number always gives the same reference."""
+        return unverified_ref(number, ref_key(self.hasher.pepper))
+
     def _record_failure(self, number: str, call_id: int | None, now: datetime) -> Verification:
         policy = self.settings["lockout"]
         db = self.db
+        number = self.unverified_number(number)
         db.execute("INSERT INTO verification_failures (account_number, at, call_id)"
                    " VALUES (?, ?, ?)", [number, iso(now), call_id])
         since = iso(now - timedelta(minutes=policy["window_minutes"]))
@@ -168,7 +177,7 @@ class AccountsMixin:
 
     def _locked_until(self, number: str, now: datetime) -> datetime | None:
         row = self.db.execute("SELECT locked_until FROM lockouts WHERE account_number = ?",
-                              [number]).fetchone()
+                              [self.unverified_number(number)]).fetchone()
         if row is None:
             return None
         until = parse_iso(row[0])

@@ -11,8 +11,9 @@ The turn loop (``voice.turns``) decides how a caller's turn ended: keypad input 
 turns that into what was heard. Speech is decoded while it is spoken (``LiveRecognition``, fed
 by the turn loop), so the end of speech leaves only the recognizer's final step before the
 dialogue answers.
-What the caller says or keys while the dialogue expects a secret never reaches a caption or a
-transcript in clear (see ``voice_agent.redact.redact_entry``).
+What the caller says or keys never reaches a caption or a transcript in clear: nothing of a
+secret the dialogue expects, and no run of 4+ digits at any other step (keys and speech by the
+same rule: ``voice_agent.redact.redact_entry``).
 """
 from __future__ import annotations
 
@@ -79,15 +80,20 @@ class Exchange:
         if self.heard.no_input:
             return "(silence)" if not self.heard.note else f"(not understood: {self.heard.note})"
         if self.heard.dtmf:
-            return f"[keys] {redact_entry(self.heard.dtmf, self.expecting_before)}"
+            return f"[keys] {self.shown(self.heard.dtmf)}"
         conf = self.heard.asr
         extra = f"  ({conf.confidence:.2f} {conf.band})" if conf else ""
-        return f"{redact_entry(self.heard.text, self.expecting_before)}{extra}"
+        return f"{self.shown(self.heard.text)}{extra}"
+
+    def shown(self, entry: str | None) -> str | None:
+        """What a caption or the transcript may show of ``entry`` (keys or words)."""
+        lang = self.heard.asr.lang if self.heard and self.heard.asr else None
+        return redact_entry(entry, self.expecting_before, lang or self.turn.lang)
 
     def to_json(self) -> dict[str, Any]:
         h, t = self.heard, self.turn
-        shown = redact_entry(h.text, self.expecting_before) if h else None
-        keys = redact_entry(h.dtmf, self.expecting_before) if h else None
+        shown = self.shown(h.text) if h else None
+        keys = self.shown(h.dtmf) if h else None
         data = {"turn": self.index,
                 "heard": shown, "dtmf": keys,
                 "confidence": round(h.asr.confidence, 3) if h and h.asr and h.text else None,
@@ -97,7 +103,7 @@ class Exchange:
                 "reply": t.say, "lang": t.lang, "expecting": t.expecting, "state": t.state,
                 "ended": t.ended, "reply_audio": self.reply_path.name if self.reply_path else None}
         if h and h.asr and h.text and not is_secret(self.expecting_before):
-            data["alternatives"] = list(h.asr.alternatives)
+            data["alternatives"] = [self.shown(a) for a in h.asr.alternatives]
             data["grammar"] = h.asr.grammar
         if t.ended:
             data["outcome"] = t.outcome

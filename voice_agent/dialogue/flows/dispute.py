@@ -1,5 +1,9 @@
 """Disputing a charge on the bill: which charge, why, a read-back, and a ticket number.
 
+The caller's own words for the reason are stored and read back only with no run of 4+ digits
+in them (``redact.mask_caller_turn``, the rule caller turns are stored by): "someone used my pin
+four three two one" is stored masked and not read back.
+
 The charge is picked by name ("the late fee": fuzzy against the bill's descriptions and their
 translations), by position ("the second one") or by keypad digit. A charge already under an open
 dispute is recognised and its ticket read back instead of opening a second one. While a dispute
@@ -11,6 +15,7 @@ from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
 from voice_agent.dialogue.flows.picking import pick_by_name, pick_index
 from voice_agent.dialogue.flows.summary import note, reference
 from voice_agent.dialogue.prompts import Money, Prompt
+from voice_agent.redact import mask_caller_turn
 
 REASON_KEYS = {"1": "not_mine", "2": "wrong_amount", "3": "already_paid", "4": "service_problem"}
 MAX_REASON_CHARS = 200
@@ -87,8 +92,12 @@ class DisputeFlow(Flow):
             said = Prompt(f"dispute_reason_{key}", {})
         elif inp.text and (len(inp.text.split()) >= 2 or ctx.language.joined_words):  # own words
             text = " ".join(inp.text.split())[:MAX_REASON_CHARS]
+            kept = mask_caller_turn(text, ctx.lang, ctx.settings.languages)
             if _has_long_number(ctx, text):   # maybe a card or account number: keep it nowhere
                 ctx.session.slots["dispute_reason"] = "other: (the caller's words held back)"
+                said = Prompt("dispute_reason_own_words", {})
+            elif kept != text:                # a PIN or other digits in it: stored masked,
+                ctx.session.slots["dispute_reason"] = f"other: {kept}"     # never read back
                 said = Prompt("dispute_reason_own_words", {})
             else:
                 ctx.session.slots["dispute_reason"] = f"other: {text}"
