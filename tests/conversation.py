@@ -12,6 +12,11 @@ reply must (`hear`) or must not (`not_hear`) contain. A call may start with `lan
 (open disputes), `arrangement` (installments of the active arrangement), `arrangement_paid` (of
 them, already posted), `scheduled` (scheduled payments, arrangement installments included),
 `callbacks` (callback requests of this call), `tickets` (restoration tickets of the account).
+What this call itself left in the store (the end state a caller judges): `paid_cents` (the
+amounts of the payments it took, in order: `[]` for none), `paid_methods` ("card" / "bank", in
+order), `paid_last4`, `disputed` (descriptions of the charges it opened disputes on),
+`callback_phone` (the number of its callback request) and `final_lang` (the language the call
+ended in).
 Every turn in another language than English is checked for English prompt text, and every call
 for secrets: what the caller said while a PIN, SSN, card or bank number was expected never
 appears in the stored transcript.
@@ -116,6 +121,8 @@ def run_call(agent: Agent, store: Store, call: dict, where: str) -> None:
         agent.hangup(session)
     if "outcome" in call:
         assert session.outcome == call["outcome"], f"{where}: outcome {session.outcome!r}"
+    if "final_lang" in call:
+        assert session.lang == call["final_lang"], f"{where}: the call ended in {session.lang!r}"
     record = store.call(session.call_id)
     assert record["outcome"] == session.outcome
     transcript = " ".join(t["text"] for t in record["turns"])
@@ -142,6 +149,23 @@ def check_store(store: Store, call: dict, where: str, call_id: int) -> None:
         if key in call:
             got = int(store.db.execute(sql, params).fetchone()[0])
             assert got == call[key], f"{where}: {key} is {got}, not {call[key]}"
+    for key, sql in CALL_STATE.items():
+        if key in call:
+            got = [row[0] for row in store.db.execute(sql, {"call_id": call_id}).fetchall()]
+            want = call[key] if isinstance(call[key], list) else [call[key]]
+            assert got == want, f"{where}: {key} is {got}, not {want}"
+
+
+# What one call left in the store, by call id (`paid_cents = [5000]`, `disputed = ["Late fee"]`).
+CALL_STATE = {
+    "paid_cents": "SELECT amount_cents FROM payments WHERE call_id = :call_id ORDER BY id",
+    "paid_methods": "SELECT method FROM payments WHERE call_id = :call_id ORDER BY id",
+    "paid_last4": "SELECT last4 FROM payments WHERE call_id = :call_id ORDER BY id",
+    "disputed": "SELECT c.description FROM disputes d JOIN charges c ON c.account_number ="
+                " d.account_number AND c.charge_id = d.charge_id WHERE d.call_id = :call_id"
+                " ORDER BY d.id",
+    "callback_phone": "SELECT phone FROM callbacks WHERE call_id = :call_id ORDER BY id",
+}
 
 
 # -- no English in another language's call ----------------------------------------------------
