@@ -103,17 +103,27 @@ class Hasher:
 
 
 class Vault:
-    """AES-GCM encryption of card and bank details under a key kept outside the database."""
+    """AES-GCM encryption of card and bank details under a key kept outside the database.
+
+    ``key_id`` names the key without revealing it (keys.py records it in the database, and
+    each vault entry records the id of the key that sealed it)."""
 
     def __init__(self, key_path: Path):
-        self._aead = AESGCM(secret_file(key_path))
+        self.key_path = Path(key_path)
+        key = secret_file(key_path)
+        self._aead = AESGCM(key)
+        self.key_id = hmac.new(key, b"voice_agent vault key id", hashlib.sha256).hexdigest()[:16]
 
     def seal(self, token: str, payload: dict) -> tuple[bytes, bytes]:
         nonce = secrets.token_bytes(NONCE_BYTES)
         data = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         return nonce, self._aead.encrypt(nonce, data, token.encode("ascii"))
 
-    def open(self, token: str, nonce: bytes, ciphertext: bytes) -> dict:
+    def open(self, token: str, nonce: bytes, ciphertext: bytes, key_id: str | None = None) -> dict:
+        """Decrypt an entry; ``key_id`` (the entry's record of its key) must be this key's."""
+        if key_id is not None and key_id != self.key_id:
+            raise ValueError(f"vault entry {token} was sealed with key {key_id}, but the vault"
+                             f" key file {self.key_path} holds key {self.key_id}")
         return json.loads(self._aead.decrypt(nonce, ciphertext, token.encode("ascii")))
 
     def encrypt_blob(self, data: bytes, aad: bytes) -> bytes:
