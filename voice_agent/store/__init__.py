@@ -3,7 +3,9 @@
 ``Store.open(settings)`` opens (creating and migrating) ``settings.database`` and returns a Store
 whose methods are small repository functions, grouped by topic in the mixin modules:
 accounts.py (import, reading, verification, lockout), payments.py, cases.py (disputes,
-arrangements, callbacks, tickets), calls.py, settlement.py; the audit chain is audit.py.
+arrangements, callbacks, tickets), calls.py, settlement.py; the audit chain is audit.py. Opening
+refuses key files that are not this database's (keys.py) and closes the calls a dead process
+left open (calls.py, owner.py).
 
 Secrets never leave it in clear: PINs and SSN digits are peppered scrypt hashes (crypto.py),
 card and bank numbers live in the AES-GCM vault, payments keep a token, brand and last four.

@@ -66,19 +66,23 @@ def refuse_lost_keys(settings: Settings, db: sqlite_utils.Database) -> None:
 def check_keys(tx: Transactions, settings: Settings, pepper: bytes, vault: Vault,
                audit: AuditLog) -> None:
     """Refuse key files that are not the ones this database recorded; record them if it has
-    none yet (a new database, or one made before the records existed)."""
-    with tx() as db:
+    none yet (a new database, or one made before the records existed). Writes only then."""
+    want = {"vault_key_id": vault.key_id, "pepper_check": pepper_check(pepper)}
+    files = {"vault_key_id": f"the vault key file {settings.vault_key_path}",
+             "pepper_check": f"the pepper file {settings.pepper_path}"}
+    with tx.read() as db:
         recorded = _recorded(db)
-        want = {"vault_key_id": vault.key_id, "pepper_check": pepper_check(pepper)}
-        files = {"vault_key_id": f"the vault key file {settings.vault_key_path}",
-                 "pepper_check": f"the pepper file {settings.pepper_path}"}
-        for name, value in want.items():
-            if name in recorded and not hmac.compare_digest(recorded[name], value):
-                raise StoreError(f"{files[name]} is not the key this database was made with;"
-                                 " restore the right file from your key backup (the database"
-                                 " is unchanged)")
-        if "vault_key_id" not in recorded:
-            _check_legacy_vault(db, vault, files["vault_key_id"])
+        untagged = db.execute("SELECT EXISTS(SELECT 1 FROM vault WHERE key_id IS NULL)"
+                              ).fetchone()[0]
+    _refuse_mismatch(recorded, want, files)
+    if recorded.keys() == want.keys() and not untagged:
+        return
+    with tx() as db:
+        recorded = _recorded(db)            # again, under the write lock
+        _refuse_mismatch(recorded, want, files)
+        # Entries sealed before entries named their key: tagged once they open with this one.
+        _check_legacy_vault(db, vault, files["vault_key_id"])
+        db.execute("UPDATE vault SET key_id = ? WHERE key_id IS NULL", [vault.key_id])
         if "pepper_check" not in recorded:
             _check_legacy_checkpoint(audit, files["pepper_check"])
         now = iso(utcnow())
@@ -86,8 +90,15 @@ def check_keys(tx: Transactions, settings: Settings, pepper: bytes, vault: Vault
             if name not in recorded:
                 db.execute("INSERT INTO key_checks (name, value, recorded_at) VALUES (?, ?, ?)",
                            [name, value, now])
-        # Entries sealed before entries recorded their key: they were just opened with it.
-        db.execute("UPDATE vault SET key_id = ? WHERE key_id IS NULL", [vault.key_id])
+
+
+def _refuse_mismatch(recorded: dict[str, str], want: dict[str, str],
+                     files: dict[str, str]) -> None:
+    for name, value in want.items():
+        if name in recorded and not hmac.compare_digest(recorded[name], value):
+            raise StoreError(f"{files[name]} is not the key this database was made with;"
+                             " restore the right file from your key backup (the database is"
+                             " unchanged)")
 
 
 def _check_legacy_vault(db: sqlite_utils.Database, vault: Vault, what: str) -> None:
