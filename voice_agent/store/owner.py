@@ -2,12 +2,12 @@
 
 Several processes may share one database (``serve`` runs, staff commands), so "open at start"
 does not mean "abandoned": another live process may be in that call. Each call records its
-owner: the host name, the pid, and the process's start (the kernel boot id and the process's
-start time in clock ticks, from /proc). A call's owner is gone when, on this host, the boot id
-differs (the machine restarted), or no process has that pid, or the process with that pid
-started at another time (the pid was reused). Calls owned by another host are never judged
-(SQLite's WAL needs every process on one host anyway; a container with its own host name is
-another host).
+owner: the host (host name and pid namespace), the pid, and the process's start (the kernel boot
+id and the process's start time in clock ticks, from /proc). A call's owner is gone when, on
+this host, the boot id differs (the machine restarted), or no process has that pid, or the
+process with that pid started at another time (the pid was reused). Calls owned by another host
+are never judged (SQLite's WAL needs every process on one host anyway; a container with its own
+host name or pid namespace counts as another host: its pids mean nothing here).
 
 Why not a heartbeat: it would write (and, with ``synchronous=FULL``, fsync) every few seconds
 per process, and a process that is paused or starved past the timeout would have its live calls
@@ -28,6 +28,14 @@ class Owner:
     host: str
     pid: int
     start: str          # "<boot id>:<start ticks>"; "" where /proc is not available
+
+
+def _host() -> str:
+    try:
+        namespace = os.readlink(PROC / "self/ns/pid")
+    except OSError:
+        namespace = ""
+    return f"{socket.gethostname()} {namespace}".strip()
 
 
 def _boot_id() -> str:
@@ -61,7 +69,7 @@ def this_process() -> Owner:
     global _cached
     pid = os.getpid()
     if _cached is None or _cached[0] != pid:
-        _cached = (pid, Owner(socket.gethostname(), pid, _start(pid)))
+        _cached = (pid, Owner(_host(), pid, _start(pid)))
     return _cached[1]
 
 
