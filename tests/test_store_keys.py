@@ -3,13 +3,17 @@ vault key (it would seal payments that cannot be exported with the rest) or pepp
 right PIN would fail and count toward lockout). The database records key ids, never keys."""
 from __future__ import annotations
 
+import multiprocessing
+import os
 import secrets
 import sqlite3
+import time
 
 import pytest
 
 from voice_agent.cli import main
 from voice_agent.store import PaymentMethod, Store, StoreError
+from voice_agent.store.crypto import secret_file
 from voice_agent.store.keys import pepper_check
 
 from store_helpers import CARD
@@ -108,3 +112,27 @@ def test_an_older_database_with_a_wrong_key_is_refused_not_recorded(used, which,
         Store.open(used)
     conn = sqlite3.connect(used.database)
     assert conn.execute("SELECT COUNT(*) FROM key_checks").fetchone()[0] == 0
+
+
+def _make_key(args) -> str:
+    path, go = args
+    while not os.path.exists(go):
+        pass
+    try:
+        return secret_file(path).hex()
+    except ValueError:                           # read before its maker wrote it
+        return "damaged"
+
+
+def test_processes_making_a_key_file_at_once_all_get_the_same_whole_key(tmp_path):
+    """Found by the two-process migration test: a second process could read the new key file
+    empty (between the first one's create and write) and refuse it as damaged."""
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        for i in range(60):
+            path, go = tmp_path / f"key{i}", tmp_path / f"go{i}"
+            pending = pool.map_async(_make_key, [(path, go)] * 4)
+            time.sleep(0.005)
+            go.touch()
+            keys = pending.get(timeout=60)
+            assert len(set(keys)) == 1 and keys[0] == path.read_bytes().hex(), keys
+    assert not list(tmp_path.glob(".*.tmp"))

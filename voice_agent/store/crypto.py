@@ -28,21 +28,30 @@ NONCE_BYTES = 12
 
 
 def secret_file(path: Path, size: int = KEY_BYTES) -> bytes:
-    """Read a key file, creating it with mode 0600 on first use (O_EXCL: no race, no overwrite)."""
+    """Read a key file, creating it with mode 0600 on first use.
+
+    The key is written and fsynced under a private temporary name, then hard-linked to ``path``:
+    the link fails if the file exists (no overwrite; two processes making it at once both use
+    the first one's), and nobody can read the file before it is complete (a plain O_EXCL create
+    let a second process read it empty, between the create and the write)."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
         data = secrets.token_bytes(size)
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.link(tmp, path)
         except FileExistsError:            # another process made it first: use theirs
             return secret_file(path, size)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        finally:
+            tmp.unlink(missing_ok=True)
     if len(data) != size:
         raise ValueError(f"key file {path} is damaged (expected {size} bytes)")
     return data
