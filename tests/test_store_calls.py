@@ -1,13 +1,17 @@
-"""Call records and transcripts: redaction, and the `calls list` / `calls show` commands."""
+"""Call records and transcripts: redaction, the `calls list` / `calls show` commands, and calls
+left open by a process that died (closed as `interrupted` on the next start)."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 
 from voice_agent.cli import main
 from voice_agent.redact import mask_caller_turn, mask_card_numbers
 from voice_agent.store import Store
 
-from store_helpers import CARD
+from store_helpers import CARD, FAST_HASH
 
 
 def test_turns_in_order_with_redaction(store):
@@ -54,3 +58,79 @@ def test_calls_cli(settings, capsys):
     assert len(json.loads(capsys.readouterr().out)["turns"]) == 2
     assert main(["calls", "show", "77", "--db", db]) == 1
     assert "no call 77" in capsys.readouterr().err
+
+
+def _open_call_in_child(settings, then: str) -> subprocess.Popen:
+    """A process that opens the database, starts a call, prints its id, then runs ``then``."""
+    script = ("import sys, time\n"
+              "from voice_agent.settings import load_settings\n"
+              "from voice_agent.store import Store\n"
+              f"s = load_settings(env={{}}).with_overrides(database={str(settings.database)!r},"
+              f" password_hash={FAST_HASH!r})\n"
+              "store = Store.open(s)\n"
+              "print(store.start_call('phone', 'en'), flush=True)\n" + then)
+    return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+
+
+def _outcome(settings, call_id):
+    with Store.open(settings) as store:
+        record = store.call(call_id)
+    return record["outcome"], record["ended_at"] is not None
+
+
+def test_a_call_killed_mid_way_is_closed_as_interrupted_on_the_next_start(settings):
+    Store.open(settings).close()
+    child = _open_call_in_child(settings, "time.sleep(600)\n")
+    call_id = int(child.stdout.readline())
+    try:
+        # Another process sharing the database (a second `serve`) leaves a live call alone.
+        assert _outcome(settings, call_id) == (None, False)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert _outcome(settings, call_id) == ("interrupted", True)
+
+
+def test_call_records_do_not_show_their_owner(settings, capsys):
+    with Store.open(settings) as store:
+        store.start_call("text", "en")
+    assert main(["calls", "list", "--db", str(settings.database), "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {
+        "id", "channel", "lang", "caller_id", "started_at", "ended_at", "outcome",
+        "account_number", "summary", "turns"}
+
+
+def test_own_and_other_hosts_calls_are_left_open(store, settings):
+    mine = store.start_call("text", "en")
+    elsewhere = store.start_call("text", "en")
+    store.db.execute("UPDATE calls SET owner_host = 'another-host', owner_pid = 1 WHERE id = ?",
+                     [elsewhere])
+    store.db.conn.commit()
+    assert store.close_abandoned_calls() == []
+    with Store.open(settings) as second:          # a second Store in this same process
+        assert second.call(mine)["outcome"] is None
+        assert second.call(elsewhere)["outcome"] is None
+
+
+def test_a_reused_pid_does_not_keep_a_call_open(store):
+    """The owner's pid now names another process (this one, started at another time)."""
+    call_id = store.start_call("text", "en")
+    owner_start = store.db.execute("SELECT owner_start FROM calls WHERE id = ?",
+                                   [call_id]).fetchone()[0]
+    assert owner_start, "this test needs /proc"
+    boot, _, ticks = owner_start.partition(":")
+    store.db.execute("UPDATE calls SET owner_start = ? WHERE id = ?",
+                     [f"{boot}:{int(ticks) - 1}", call_id])
+    store.db.conn.commit()
+    assert store.close_abandoned_calls() == [call_id]
+    assert store.call(call_id)["outcome"] == "interrupted"
+
+
+def test_calls_from_before_owners_were_recorded_close_after_a_day(store):
+    old, recent = store.start_call("text", "en"), store.start_call("text", "en")
+    store.db.execute("UPDATE calls SET owner_host = NULL, owner_pid = NULL, owner_start = NULL")
+    store.db.execute("UPDATE calls SET started_at = '2020-01-01T00:00:00+00:00' WHERE id = ?",
+                     [old])
+    store.db.conn.commit()
+    assert store.close_abandoned_calls() == [old]
+    assert store.call(recent)["outcome"] is None

@@ -1,6 +1,7 @@
 """Caller verification and the lockout policy (which survives a restart)."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from voice_agent.store import Store, crypto
@@ -94,3 +95,20 @@ def test_unknown_account_can_lock_too(store):
     for _ in range(5):
         v = store.verify("123123123", pin="0000", now=T0)
     assert v.locked
+
+
+def test_attempts_on_a_locked_account_are_audited_without_the_secret(store):
+    for i in range(5):
+        store.verify("100200300", pin="0000", now=T0 + timedelta(minutes=i))
+    call = store.start_call("phone", "en")
+    later = T0 + timedelta(minutes=10)
+    assert store.verify("100200300", pin="4321", call_id=call, now=later).locked
+    assert store.verify("100200300", zip="29730", ssn_last4="6789", now=later).locked
+    rows = store.db.execute("SELECT account_number, call_id, details FROM audit_log"
+                            " WHERE event = 'verify_locked' ORDER BY seq").fetchall()
+    assert [(r[0], r[1]) for r in rows] == [("100200300", call), ("100200300", None)]
+    assert [json.loads(r[2])["factor"] for r in rows] == ["pin", "zip+ssn"]
+    assert json.loads(rows[0][2])["until"] == (T0 + timedelta(minutes=34)).isoformat()
+    everything = "".join(r[2] for r in rows)
+    assert "4321" not in everything and "6789" not in everything and "29730" not in everything
+    assert store.audit_verify().ok

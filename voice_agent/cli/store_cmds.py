@@ -54,6 +54,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     p = audit_sub.add_parser("verify", parents=[common],
                              help="recompute the chain and check the checkpoint file")
+    p.add_argument("--recorded", metavar="NUMBER:HASH",
+                   help="also check an entry against the hash written down outside the machine"
+                        " (the `newest entry` line of an earlier run, or a settlement file's)")
     p.set_defaults(func=cmd_audit_verify)
 
     settle = sub.add_parser("settlement", help="store-and-forward batches for the processor")
@@ -187,10 +190,19 @@ def cmd_calls_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    recorded = None
+    if args.recorded:
+        number, _, digest = args.recorded.replace(" ", ":", 1).partition(":")
+        if not (number.isascii() and number.isdigit()) or len(digest.strip()) != 64:
+            raise CliError(f"--recorded must be NUMBER:HASH (the 64-digit hash), got"
+                           f" {args.recorded!r}")
+        recorded = (int(number), digest.strip())
     with _open(settings) as store:
-        report = store.audit_verify()
+        report = store.audit_verify(recorded)
     if report.ok:
         print(report.message)
+        # The chain's head, to be written down outside this machine (README, "Staff commands").
+        print(f"newest entry: {report.newest_seq} {report.newest_hash}")
         return 0
     where = f" (first broken entry: {report.first_bad})" if report.first_bad else ""
     print(f"AUDIT LOG BROKEN: {report.message}{where}", file=sys.stderr)

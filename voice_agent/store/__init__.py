@@ -3,7 +3,9 @@
 ``Store.open(settings)`` opens (creating and migrating) ``settings.database`` and returns a Store
 whose methods are small repository functions, grouped by topic in the mixin modules:
 accounts.py (import, reading, verification, lockout), payments.py, cases.py (disputes,
-arrangements, callbacks, tickets), calls.py, settlement.py; the audit chain is audit.py.
+arrangements, callbacks, tickets), calls.py, settlement.py; the audit chain is audit.py. Opening
+refuses key files that are not this database's (keys.py) and closes the calls a dead process
+left open (calls.py, owner.py).
 
 Secrets never leave it in clear: PINs and SSN digits are peppered scrypt hashes (crypto.py),
 card and bank numbers live in the AES-GCM vault, payments keep a token, brand and last four.
@@ -22,7 +24,7 @@ from pathlib import Path
 import sqlite_utils
 
 from voice_agent.settings import Settings
-from voice_agent.store import migrations
+from voice_agent.store import keys, migrations
 from voice_agent.store.accounts import AccountsMixin
 from voice_agent.store.audit import AuditLog
 from voice_agent.store.calls import CallsMixin
@@ -51,42 +53,31 @@ __all__ = ["Store", "Account", "Charge", "PaymentMethod", "Payment", "PaymentRes
            "StoreError", "ImportError_"]
 
 
-def _refuse_lost_keys(settings: Settings, db: sqlite_utils.Database) -> None:
-    """Key files are made on first use only. If one is missing while the database holds data
-    made with it, a fresh key would silently make that data unreadable (every PIN failing,
-    vault entries lost), so refuse and say which file to restore."""
-    pepper_used = db.execute(
-        "SELECT EXISTS(SELECT 1 FROM accounts WHERE pin_hash IS NOT NULL OR ssn_hash IS NOT NULL)"
-        " OR EXISTS(SELECT 1 FROM audit_log)").fetchone()[0]
-    if pepper_used and not settings.pepper_path.exists():
-        raise StoreError(f"the pepper file {settings.pepper_path} is missing, but this database"
-                         " holds PIN/SSN hashes and an audit checkpoint made with it; restore the"
-                         " file from your key backup (a new pepper would make every PIN fail)")
-    vault_used = db.execute("SELECT EXISTS(SELECT 1 FROM vault)").fetchone()[0]
-    if vault_used and not settings.vault_key_path.exists():
-        raise StoreError(f"the vault key file {settings.vault_key_path} is missing, but the vault"
-                         " holds encrypted card/bank numbers; restore the file from your key"
-                         " backup (a new key could not read them)")
-
-
 class Store(AccountsMixin, PaymentsMixin, CasesMixin, CallsMixin, SettlementMixin):
     def __init__(self, settings: Settings, db: sqlite_utils.Database):
         self.settings = settings
         self.db = db
         self.tx = Transactions(db)
-        _refuse_lost_keys(settings, db)
+        keys.refuse_lost_keys(settings, db)
         cost = settings.get("password_hash") or {"n": 16384, "r": 8, "p": 1}
         self.hasher = Hasher(settings.pepper_path, int(cost["n"]), int(cost["r"]), int(cost["p"]))
         self.audit = AuditLog(self.tx, settings.audit_checkpoint_path, self.hasher.pepper)
         self.vault = Vault(settings.vault_key_path)
+        keys.check_keys(self.tx, settings, self.hasher.pepper, self.vault, self.audit)
 
     @classmethod
     def open(cls, settings: Settings) -> Store:
-        """Open ``settings.database``, creating it and applying pending migrations."""
+        """Open ``settings.database``, creating it and applying pending migrations; refuse key
+        files that are not this database's (keys.py); start the audit checkpoint of a new store;
+        close the calls a dead process left open (calls.py)."""
         db = connect(Path(settings.database))
         try:
             migrations.apply(db)
-            return cls(settings, db)
+            store = cls(settings, db)
+            with store.tx.read():
+                store.audit.start(db)
+            store.close_abandoned_calls()
+            return store
         except BaseException:
             db.conn.close()
             raise
@@ -101,9 +92,10 @@ class Store(AccountsMixin, PaymentsMixin, CasesMixin, CallsMixin, SettlementMixi
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def audit_verify(self) -> AuditReport:
+    def audit_verify(self, recorded: tuple[int, str] | None = None) -> AuditReport:
+        """Check the audit chain (and an entry's hash recorded outside the machine)."""
         with self.tx.read() as db:
-            return self.audit.verify(db)
+            return self.audit.verify(db, recorded)
 
     def install_demo(self) -> None:
         from voice_agent.store.demo import install_demo

@@ -127,6 +127,10 @@ class AccountsMixin:
             until = self._locked_until(number, now)
             if until is not None:
                 self.hasher.burn()
+                # Audited like any attempt (the factor tried, never its value); not counted as a
+                # failure: the lock already runs, and the secret was not even compared.
+                self.audit.append("verify_locked", account_number=number, call_id=call_id,
+                                  factor=_factor(pin, zip, ssn_last4), until=iso(until))
                 return Verification(ok=False, locked=True, locked_until=until)
             row = db.execute("SELECT pin_hash, ssn_hash, zip FROM accounts WHERE number = ?",
                              [number]).fetchone()
@@ -186,6 +190,13 @@ class AccountsMixin:
     def is_locked(self, number: str, now: datetime | None = None) -> bool:
         with self.tx.read():
             return self._locked_until(number, as_utc(now)) is not None
+
+
+def _factor(pin: str | None, zip: str | None, ssn_last4: str | None) -> str:
+    """Which secret a verification attempt offered (for the audit), never the secret."""
+    if pin:
+        return "pin"
+    return "zip+ssn" if ssn_last4 and zip else "none"
 
 
 def _same_zip(given: str | None, real: str | None) -> bool:

@@ -10,6 +10,15 @@ and it is written after the commit, so it may lag the database but never run ahe
 carries an HMAC under a key derived from the pepper, so someone who can edit the database and the
 checkpoint file but cannot read the pepper cannot rewrite the checkpoint to match a cut tail.
 
+The checkpoint moves forward only along the chain: the entry it names must still be in the log
+with its hash, and every entry from there to the new one must follow it. Otherwise a cut tail
+refilled by later use (``payments list`` appends an entry) would carry the checkpoint past the
+cut and hide it; instead the checkpoint stays where it was, as evidence for ``verify``. The file
+is created once, for a new store (no accounts, empty log, see ``start``), and never recreated: a
+deleted checkpoint stays missing. What the chain cannot catch alone (a log, checkpoint and
+accounts all deleted, i.e. a new store) is caught by comparing with the newest hash recorded
+outside the machine: ``audit verify`` prints it and every settlement file carries it (``head``).
+
 Details must never hold a secret: callers pass counts, references, last four digits.
 """
 from __future__ import annotations
@@ -20,6 +29,7 @@ import hmac
 import json
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +43,7 @@ log = logging.getLogger(__name__)
 
 # The events the store writes (the issue's list plus a few more).
 EVENTS = frozenset({
-    "import", "verify_success", "verify_failure", "lockout", "payment_posted",
+    "import", "verify_success", "verify_failure", "verify_locked", "lockout", "payment_posted",
     "payment_scheduled", "payment_cancelled", "dispute_opened", "callback_requested",
     "settlement_export", "payments_read", "arrangement_created", "ticket_opened",
     "account_restored", "demo_created",
@@ -88,6 +98,25 @@ class AuditLog:
             raise ValueError("checkpoint signature does not match")
         return seq, digest
 
+    def head(self, db: sqlite_utils.Database) -> tuple[int, str]:
+        """The newest entry's (seq, hash); (0, GENESIS) for an empty log."""
+        row = db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    def start(self, db: sqlite_utils.Database) -> None:
+        """Create the checkpoint of a new store (at entry 0) if it has none. Only a store with no
+        accounts and an empty log is new: for any other a missing checkpoint was deleted."""
+        if self.checkpoint_path.exists():
+            return
+        if db.execute("SELECT EXISTS(SELECT 1 FROM audit_log)"
+                      " OR EXISTS(SELECT 1 FROM accounts)").fetchone()[0]:
+            return
+        try:
+            self._write_checkpoint(0, GENESIS, create=True)
+        except OSError as exc:
+            log.warning("audit checkpoint %s not created: %s", self.checkpoint_path,
+                        exc.strerror or exc)
+
     def _advance_checkpoint(self, seq: int, digest: str) -> None:
         # Runs after the commit: a failure here (disk full) must not turn a committed payment
         # into an error for the caller. The checkpoint may lag; the next commit moves it on.
@@ -97,7 +126,7 @@ class AuditLog:
             log.warning("audit checkpoint %s not advanced to %d: %s", self.checkpoint_path, seq,
                         exc.strerror or exc)
 
-    def _write_checkpoint(self, seq: int, digest: str) -> None:
+    def _write_checkpoint(self, seq: int, digest: str, *, create: bool = False) -> None:
         self.checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.checkpoint_path.with_name(self.checkpoint_path.name + ".lock")
         with open(lock_path, "a") as lock:
@@ -106,9 +135,14 @@ class AuditLog:
                 current = self.read_checkpoint()
             except (ValueError, KeyError, json.JSONDecodeError):
                 return                  # damaged or forged: keep it as evidence for verify
-            if current is None and seq > 1:
+            if current is None and not create:
                 return                  # deleted after use: recreating it would hide a cut tail
-            if current and current[0] >= seq:
+            if current is not None and current[0] >= seq:
+                return
+            if current is not None and not self._leads_to(current, seq, digest):
+                log.warning("audit checkpoint %s kept at entry %d: the log no longer leads from"
+                            " it to entry %d (run `voice-agent audit verify`)",
+                            self.checkpoint_path, current[0], seq)
                 return
             tmp = self.checkpoint_path.with_name(self.checkpoint_path.name + ".tmp")
             tmp.write_text(json.dumps({"seq": seq, "hash": digest,
@@ -117,9 +151,50 @@ class AuditLog:
                 os.fsync(fh.fileno())
             os.replace(tmp, self.checkpoint_path)
 
+    def _leads_to(self, checkpoint: tuple[int, str], seq: int, digest: str) -> bool:
+        """Does the committed log still hold the checkpoint's entry, followed by a valid chain up
+        to entry ``seq`` with hash ``digest``? (Runs after the commit, on this Store's connection,
+        under its lock: it reads what is committed.)"""
+        cp_seq, prev = checkpoint
+        if cp_seq:
+            row = self.tx.db.execute("SELECT hash FROM audit_log WHERE seq = ?",
+                                     [cp_seq]).fetchone()
+            if row is None or row[0] != prev:
+                return False
+        expected = cp_seq
+        rows = self.tx.db.execute("SELECT seq, at, event, account_number, call_id, details,"
+                                  " prev_hash, hash FROM audit_log WHERE seq > ? AND seq <= ?"
+                                  " ORDER BY seq", [cp_seq, seq])
+        for n, at, event, account, call_id, details, prev_hash, entry in rows:
+            expected += 1
+            if (n != expected or prev_hash != prev
+                    or entry_hash(prev, n, at, event, account, call_id, details) != entry):
+                return False
+            prev = entry
+        return expected == seq and prev == digest
+
     # --- verification ---------------------------------------------------------------------
 
-    def verify(self, db: sqlite_utils.Database) -> AuditReport:
+    def verify(self, db: sqlite_utils.Database,
+               recorded: tuple[int, str] | None = None) -> AuditReport:
+        """Recompute the chain, check it reaches the checkpoint, and, given ``recorded`` (an
+        entry's number and hash that staff wrote down outside the machine), that the entry still
+        has that hash."""
+        report = self._verify_chain(db)
+        if not report.ok or recorded is None:
+            return report
+        seq, digest = recorded
+        row = db.execute("SELECT hash FROM audit_log WHERE seq = ?", [seq]).fetchone()
+        if row is None:
+            return replace(report, ok=False, first_bad=seq, message=f"entry {seq}, recorded"
+                           f" outside the machine, is not in the log (it holds {report.entries})")
+        if not hmac.compare_digest(row[0], digest.strip().lower()):
+            return replace(report, ok=False, first_bad=seq, message=f"entry {seq} does not have"
+                           " the hash recorded outside the machine: the log was rewritten")
+        return replace(report, message=f"{report.message}; entry {seq} matches the recorded"
+                                       " hash")
+
+    def _verify_chain(self, db: sqlite_utils.Database) -> AuditReport:
         prev, count = GENESIS, 0
         rows = db.execute("SELECT seq, at, event, account_number, call_id, details, prev_hash,"
                           " hash FROM audit_log ORDER BY seq")
@@ -140,11 +215,17 @@ class AuditLog:
         except (ValueError, KeyError, json.JSONDecodeError):
             return AuditReport(False, count, None, f"checkpoint file {self.checkpoint_path} is"
                                " damaged or was rewritten (its signature does not match)")
+        if count == 0:
+            accounts = db.execute("SELECT COUNT(*) FROM accounts").fetchone()[0]
+            if accounts:
+                return AuditReport(False, 0, 1, f"the audit log is empty, but the store holds"
+                                   f" {accounts} accounts (their import was audited): the log"
+                                   " was deleted")
         if checkpoint is None:
             if count:
                 return AuditReport(False, count, None,
                                    f"checkpoint file {self.checkpoint_path} is missing")
-            return AuditReport(True, 0, None, "audit log is empty")
+            return AuditReport(True, 0, None, "audit log is empty", 0, GENESIS)
         cp_seq, cp_hash = checkpoint
         if cp_seq > count:
             return AuditReport(False, count, count + 1,
@@ -154,4 +235,4 @@ class AuditLog:
         if cp_seq and (row is None or row[0] != cp_hash):
             return AuditReport(False, count, cp_seq,
                                f"entry {cp_seq} does not match the checkpoint")
-        return AuditReport(True, count, None, f"audit log intact: {count} entries")
+        return AuditReport(True, count, None, f"audit log intact: {count} entries", count, prev)

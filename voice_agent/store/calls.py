@@ -5,22 +5,56 @@ Masking happens once, before the store: the dialogue masks a caller's turn
 of any of our languages, only 12+ keeping their last four) and card numbers in its own turns and
 the call summary (``mask_card_numbers``). ``add_turn(redact=True)`` stores "[redacted]" in place
 of the text (the dialogue sets it while a PIN, card number or SSN is being given).
+
+A call records the process that opened it (owner.py). A process killed mid-call never ends its
+calls, so every ``Store.open`` closes, as ``interrupted``, the open calls whose process is gone;
+calls of live processes (other ``serve`` processes sharing the database) are left alone. Calls
+opened before owners were recorded are closed once they are older than a day (no call lasts
+that long).
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 # Only the placeholder: voice_agent.redact imports nothing of the NLU at module level.
 from voice_agent.redact import REDACTED
-from voice_agent.store.db import iso, utcnow
+from voice_agent.store.db import as_utc, iso, utcnow
+from voice_agent.store.owner import Owner, is_gone, this_process
+
+INTERRUPTED = "interrupted"
+UNOWNED_CALL_MAX_AGE = timedelta(days=1)
+# What a call record shows (the owner columns are bookkeeping, not part of the record).
+CALL_COLUMNS = ("id, channel, lang, caller_id, started_at, ended_at, outcome, account_number,"
+                " summary")
 
 
 class CallsMixin:
     """Part of :class:`voice_agent.store.Store`."""
 
     def start_call(self, channel: str, lang: str, caller_id: str | None = None) -> int:
+        me = this_process()
         with self.tx() as db:
-            db.execute("INSERT INTO calls (channel, lang, caller_id, started_at) VALUES (?, ?, ?, ?)",
-                       [channel, lang, caller_id, iso(utcnow())])
+            db.execute("INSERT INTO calls (channel, lang, caller_id, started_at, owner_host,"
+                       " owner_pid, owner_start) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       [channel, lang, caller_id, iso(utcnow()), me.host, me.pid, me.start])
             return db.execute("SELECT last_insert_rowid()").fetchone()[0]
+
+    def close_abandoned_calls(self, now: datetime | None = None) -> list[int]:
+        """End as ``interrupted`` the open calls whose process is gone; returns their ids."""
+        now = as_utc(now)
+        with self.tx.read() as db:
+            rows = db.execute("SELECT id, owner_host, owner_pid, owner_start, started_at"
+                              " FROM calls WHERE ended_at IS NULL").fetchall()
+        oldest = iso(now - UNOWNED_CALL_MAX_AGE)
+        gone = [call_id for call_id, host, pid, start, started in rows
+                if (is_gone(Owner(host, pid, start or "")) if host and pid is not None
+                    else started < oldest)]
+        if gone:
+            with self.tx() as db:
+                for call_id in gone:
+                    db.execute("UPDATE calls SET ended_at = ?, outcome = ? WHERE id = ?"
+                               " AND ended_at IS NULL", [iso(now), INTERRUPTED, call_id])
+        return gone
 
     def add_turn(self, call_id: int, speaker: str, text: str, *, expecting: str | None = None,
                  confidence: float | None = None, redact: bool = False) -> None:
@@ -48,7 +82,7 @@ class CallsMixin:
     def call(self, call_id: int) -> dict | None:
         """One call with its turns in order, or None."""
         with self.tx.read() as db:
-            cur = db.execute("SELECT * FROM calls WHERE id = ?", [call_id])
+            cur = db.execute(f"SELECT {CALL_COLUMNS} FROM calls WHERE id = ?", [call_id])
             row = cur.fetchone()
             if row is None:
                 return None

@@ -28,21 +28,30 @@ NONCE_BYTES = 12
 
 
 def secret_file(path: Path, size: int = KEY_BYTES) -> bytes:
-    """Read a key file, creating it with mode 0600 on first use (O_EXCL: no race, no overwrite)."""
+    """Read a key file, creating it with mode 0600 on first use.
+
+    The key is written and fsynced under a private temporary name, then hard-linked to ``path``:
+    the link fails if the file exists (no overwrite; two processes making it at once both use
+    the first one's), and nobody can read the file before it is complete (a plain O_EXCL create
+    let a second process read it empty, between the create and the write)."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
         data = secrets.token_bytes(size)
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.link(tmp, path)
         except FileExistsError:            # another process made it first: use theirs
             return secret_file(path, size)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        finally:
+            tmp.unlink(missing_ok=True)
     if len(data) != size:
         raise ValueError(f"key file {path} is damaged (expected {size} bytes)")
     return data
@@ -103,17 +112,27 @@ class Hasher:
 
 
 class Vault:
-    """AES-GCM encryption of card and bank details under a key kept outside the database."""
+    """AES-GCM encryption of card and bank details under a key kept outside the database.
+
+    ``key_id`` names the key without revealing it (keys.py records it in the database, and
+    each vault entry records the id of the key that sealed it)."""
 
     def __init__(self, key_path: Path):
-        self._aead = AESGCM(secret_file(key_path))
+        self.key_path = Path(key_path)
+        key = secret_file(key_path)
+        self._aead = AESGCM(key)
+        self.key_id = hmac.new(key, b"voice_agent vault key id", hashlib.sha256).hexdigest()[:16]
 
     def seal(self, token: str, payload: dict) -> tuple[bytes, bytes]:
         nonce = secrets.token_bytes(NONCE_BYTES)
         data = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         return nonce, self._aead.encrypt(nonce, data, token.encode("ascii"))
 
-    def open(self, token: str, nonce: bytes, ciphertext: bytes) -> dict:
+    def open(self, token: str, nonce: bytes, ciphertext: bytes, key_id: str | None = None) -> dict:
+        """Decrypt an entry; ``key_id`` (the entry's record of its key) must be this key's."""
+        if key_id is not None and key_id != self.key_id:
+            raise ValueError(f"vault entry {token} was sealed with key {key_id}, but the vault"
+                             f" key file {self.key_path} holds key {self.key_id}")
         return json.loads(self._aead.decrypt(nonce, ciphertext, token.encode("ascii")))
 
     def encrypt_blob(self, data: bytes, aad: bytes) -> bytes:

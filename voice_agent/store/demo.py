@@ -82,8 +82,9 @@ def install_demo(store, today: date | None = None) -> None:
         nonce, ciphertext = store.vault.seal(token, {"number": card["number"],
                                                      "expiry": card["expiry"]})
         now = iso(utcnow())
-        db.execute("INSERT INTO vault (token, kind, nonce, ciphertext, saved, created_at)"
-                   " VALUES (?, 'card', ?, ?, 1, ?)", [token, nonce, ciphertext, now])
+        db.execute("INSERT INTO vault (token, kind, nonce, ciphertext, saved, created_at, key_id)"
+                   " VALUES (?, 'card', ?, ?, 1, ?, ?)",
+                   [token, nonce, ciphertext, now, store.vault.key_id])
         db.execute("INSERT INTO saved_methods (token, account_number, kind, brand, bank, last4,"
                    " created_at) VALUES (?, '100200300', 'card', ?, NULL, ?, ?)",
                    [token, card["brand"], card["number"][-4:], now])

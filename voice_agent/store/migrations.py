@@ -178,6 +178,33 @@ def m001_core(db: sqlite_utils.Database) -> None:
     """)
 
 
+@MIGRATIONS()
+def m002_key_checks(db: sqlite_utils.Database) -> None:
+    """Which keys this database was made with (keys.py), and which key sealed each vault entry.
+
+    The values are not known here (the key files are not read by migrations): the store records
+    them on its first open after this migration (``keys.check_keys``), after checking what it
+    can of the existing data against the key files.
+    """
+    # One statement at a time: executescript would commit the migration's transaction early.
+    db.execute("""CREATE TABLE key_checks (
+        name TEXT PRIMARY KEY,               -- 'vault_key_id' or 'pepper_check'
+        value TEXT NOT NULL,                 -- a keyed hash of a fixed text, never the key
+        recorded_at TEXT NOT NULL)""")
+    db.execute("ALTER TABLE vault ADD COLUMN key_id TEXT")
+
+
+@MIGRATIONS()
+def m003_call_owner(db: sqlite_utils.Database) -> None:
+    """The process that opened each call, so a later start can close the calls of a dead one
+    (calls.py). Calls opened before this migration have no owner (NULL)."""
+    for statement in ("ALTER TABLE calls ADD COLUMN owner_host TEXT",
+                      "ALTER TABLE calls ADD COLUMN owner_pid INTEGER",
+                      "ALTER TABLE calls ADD COLUMN owner_start TEXT",
+                      "CREATE INDEX calls_open ON calls(id) WHERE ended_at IS NULL"):
+        db.execute(statement)
+
+
 def apply(db: sqlite_utils.Database) -> list[str]:
     """Apply pending migrations under the write lock; returns the names applied now.
 

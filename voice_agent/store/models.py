@@ -129,6 +129,9 @@ class AuditReport:
     entries: int
     first_bad: int | None
     message: str
+    # The newest entry (0 and None for an empty log): what staff record outside the machine.
+    newest_seq: int = 0
+    newest_hash: str | None = None
 
 
 @dataclass(frozen=True)

@@ -160,9 +160,9 @@ class PaymentsMixin:
             payload = {"number": digits, "routing": routing}
         token = new_token()
         nonce, ciphertext = self.vault.seal(token, payload)
-        self.db.execute("INSERT INTO vault (token, kind, nonce, ciphertext, saved, created_at)"
-                        " VALUES (?, ?, ?, ?, 0, ?)",
-                        [token, method.kind, nonce, ciphertext, iso(now)])
+        self.db.execute("INSERT INTO vault (token, kind, nonce, ciphertext, saved, created_at,"
+                        " key_id) VALUES (?, ?, ?, ?, 0, ?, ?)",
+                        [token, method.kind, nonce, ciphertext, iso(now), self.vault.key_id])
         return token, method.kind, brand, bank, digits[-4:]
 
     def _apply_payment(self, number: str, amount: int, confirmation: str, call_id: int | None,

@@ -10,10 +10,17 @@ The plaintext is UTF-8 JSON::
 
     {"format": "voice_agent.settlement.v1", "batch": "<id>", "created_at": "<UTC ISO-8601>",
      "count": N, "total_cents": T, "fee_cents": F,
+     "audit_seq": S, "audit_hash": "<hex>",
      "payments": [{"confirmation", "account_number", "amount_cents", "fee_cents",
                    "method": "card"|"bank", "brand", "bank", "last4",
                    "number", "expiry" (cards, "MM/YY" or null), "routing" (bank),
                    "created_at", "posted_at", "scheduled_for"}]}
+
+``audit_seq``/``audit_hash`` are the newest audit entry committed before this export (0 and
+64 zeros for an empty log): a copy of the chain's head that leaves the machine with every batch,
+so a later rewrite of the log can be shown against it (README, "Staff commands and the store").
+The export's own audit entry is not used: it is written in the same transaction as the file and
+would name a hash that never existed if that transaction failed.
 
 "Pending" means approved, not yet exported, with a vault entry. No CVV is ever collected, so
 none is in the batch. After the file is written (and fsynced) the payments are marked exported
@@ -71,22 +78,24 @@ class SettlementMixin:
             rows = db.execute(
                 "SELECT p.id, p.confirmation, p.account_number, p.amount_cents, p.fee_cents,"
                 " p.method, p.brand, p.bank, p.last4, p.created_at, p.posted_at,"
-                " p.scheduled_for, v.token, v.nonce, v.ciphertext FROM payments p"
+                " p.scheduled_for, v.token, v.nonce, v.ciphertext, v.key_id FROM payments p"
                 " JOIN vault v ON v.token = p.token"
                 " WHERE p.status = 'approved' AND p.exported_at IS NULL ORDER BY p.id").fetchall()
             items = []
             for (_pid, conf, acc, amount, fee, method, brand, bank, last4, created, posted,
-                 sched, token, nonce, ciphertext) in rows:
-                secret = self.vault.open(token, nonce, ciphertext)
+                 sched, token, nonce, ciphertext, key_id) in rows:
+                secret = self.vault.open(token, nonce, ciphertext, key_id)
                 items.append({"confirmation": conf, "account_number": acc,
                               "amount_cents": amount, "fee_cents": fee, "method": method,
                               "brand": brand, "bank": bank, "last4": last4,
                               "number": secret.get("number"), "expiry": secret.get("expiry"),
                               "routing": secret.get("routing"), "created_at": created,
                               "posted_at": posted, "scheduled_for": sched})
+            audit_seq, audit_hash = self.audit.head(db)
             doc = {"format": FORMAT, "batch": batch, "created_at": now, "count": len(items),
                    "total_cents": sum(i["amount_cents"] for i in items),
-                   "fee_cents": sum(i["fee_cents"] for i in items), "payments": items}
+                   "fee_cents": sum(i["fee_cents"] for i in items),
+                   "audit_seq": audit_seq, "audit_hash": audit_hash, "payments": items}
             plaintext = json.dumps(doc, separators=(",", ":")).encode("utf-8")
             _write_private(Path(out_path), MAGIC + self.vault.encrypt_blob(plaintext, MAGIC))
             del plaintext, items, doc
