@@ -129,8 +129,9 @@ class AccountsMixin:
                 self.hasher.burn()
                 # Audited like any attempt (the factor tried, never its value); not counted as a
                 # failure: the lock already runs, and the secret was not even compared.
-                self.audit.append("verify_locked", account_number=number, call_id=call_id,
-                                  factor=_factor(pin, zip, ssn_last4), until=iso(until))
+                self.audit.append("verify_locked", account_number=self.unverified_number(number),
+                                  call_id=call_id, factor=_factor(pin, zip, ssn_last4),
+                                  until=iso(until))
                 return Verification(ok=False, locked=True, locked_until=until)
             row = db.execute("SELECT pin_hash, ssn_hash, zip FROM accounts WHERE number = ?",
                              [number]).fetchone()
