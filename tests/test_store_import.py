@@ -111,6 +111,7 @@ def test_cli_import(tmp_path, capsys):
                                             account_record("333444555", status="gone")]}))
     db = str(tmp_path / "cli.db")
     sets = FAST_HASH_ARGS
+    assert main(["db", "init", "--db", db, *sets]) == 0
     assert main(["db", "import", str(good), "--db", db, *sets]) == 0
     assert "imported 1 accounts" in capsys.readouterr().out
     assert main(["db", "import", str(bad), "--db", db, *sets]) == 2

@@ -79,6 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"voice-agent: {exc}", file=sys.stderr)
         return exc.status
+    except _store_error() as exc:
+        # A refused store (no database at the path, a newer schema, key files not its own): the
+        # message names the file and what to do.
+        print(f"voice-agent: {exc}", file=sys.stderr)
+        return 2
     except sqlite3.Error as exc:
         # A database that cannot be opened or written (corrupt, read-only, disk full): one line,
         # not a traceback. Every write is one transaction, so what was committed stays intact.
@@ -90,6 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as exc:  # a fault in our code: one line here, the traceback in the log
         return unexpected(args.command, exc, log_file)
+
+
+def _store_error() -> type[Exception]:
+    """The store's refusal type, imported only while an exception is being matched: most
+    commands never load the store."""
+    from voice_agent.store.models import StoreError
+    return StoreError
 
 
 def unexpected(command: str, exc: Exception, log_file) -> int:

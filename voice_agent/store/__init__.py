@@ -81,11 +81,17 @@ class Store(AccountsMixin, PaymentsMixin, CasesMixin, CallsMixin, SettlementMixi
         self.vault = Vault(settings.vault_key_path)
 
     @classmethod
-    def open(cls, settings: Settings) -> Store:
-        """Open ``settings.database``, creating it and applying pending migrations."""
-        db = connect(Path(settings.database))
+    def open(cls, settings: Settings, *, create: bool = True) -> Store:
+        """Open ``settings.database`` and apply pending migrations. Without ``create`` a missing
+        database is refused (a mistyped path must not become a new empty store with new keys):
+        only `db init` creates one (voice_agent.app.build opens with ``create=False``)."""
+        path = Path(settings.database)
+        if not create and not path.exists():
+            raise migrations.UnusableDatabase(f"no database at {path}; create it with"
+                                         f" `voice-agent db init --db {path}`")
+        db = connect(path)
         try:
-            migrations.apply(db)
+            migrations.apply(db, create=create, name=str(path))
             return cls(settings, db)
         except BaseException:
             db.conn.close()
