@@ -96,9 +96,10 @@ def cmd_db_init(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_db_import(args: argparse.Namespace, settings: Settings) -> int:
     from voice_agent.store import ImportError_
+    from voice_agent.store.importer import loads
     path = Path(args.file)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CliError(f"{path}: no such file") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
