@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sqlite3
 import sys
 
@@ -67,8 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     settings = None
     log_file = None
+    old_umask = None
     try:
         settings = settings_from_args(args)
+        # Before anything is written: every file this process makes (the database and the
+        # -wal/-shm files SQLite makes itself, the log, key files, transcripts, reply audio,
+        # settlement files, the checkpoint) is owner-only under the default "077".
+        old_umask = os.umask(int(settings["umask"], 8))
         log_file = logs.setup(args.command, settings)
         status = int(args.func(args, settings) or 0)
         log.info("%s finished with status %d", args.command, status)
@@ -95,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as exc:  # a fault in our code: one line here, the traceback in the log
         return unexpected(args.command, exc, log_file)
+    finally:
+        if old_umask is not None:       # main() may run inside another program (the tests)
+            os.umask(old_umask)
 
 
 def _store_error() -> type[Exception]:
