@@ -115,7 +115,7 @@ def one_call(i: int, port: int, work: Path, events: Events, out: dict) -> None:
 def round_of(n: int, settings_base, work: Path) -> dict:
     db = work / f"bench-{n}.db"
     settings = settings_base.with_overrides(database=str(db))
-    services = build(settings, load_models=True)
+    services = build(settings, create=True, load_models=True)
     services.store.import_accounts(accounts(n))
     events = Events()
     reports = []
@@ -170,7 +170,7 @@ def invite(port: int, src: str, src_port: int) -> bytes:
 
 def flood(settings_base, work: Path, count: int) -> dict:
     settings = settings_base.with_overrides(database=str(work / "flood.db"))
-    services = build(settings)
+    services = build(settings, create=True)
     services.store.install_demo()
     port = bs.free_udp_port()
     server = SipServer("127.0.0.1", port, lambda line: line.hung_up.wait(5),

@@ -128,3 +128,14 @@ def test_keypad_offer_matches_the_amount_choices(db, account, pin, offers_two, e
     keypad = next(t["say"] for t in turns if t["say"].startswith("Sorry") and "keypad" in t["say"])
     assert ("2 for the past-due amount" in keypad) == offers_two, keypad
     assert "press 1 for the full balance" in keypad
+
+
+def test_a_line_of_thousands_of_digits_is_refused_and_the_call_goes_on(db):
+    """It ended the call as `error` (issue 14, item 11): now the caller is told and asked again."""
+    script = ["english", "i want to pay my bill", "4" * 5000, "dtmf:100200300#", "no thank you"]
+    done = cli("chat", "--db", str(db), "--json", stdin="\n".join(script) + "\n")
+    assert done.returncode == 0, done.stderr
+    turns = [json.loads(line) for line in done.stdout.splitlines()]
+    assert "too long" in turns[3]["say"] and turns[3]["expecting"] == "account_number"
+    assert not turns[3]["ended"] and turns[4]["expecting"] == "pin"
+    assert turns[-1]["outcome"] != "error" and "error" not in done.stderr

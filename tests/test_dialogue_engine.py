@@ -259,3 +259,36 @@ def test_retried_submission_never_posts_twice(settings, store):
     again = store.post_payment("100200300", 8420, 250, PaymentMethod(kind="card", last4="1111"),
                                key)
     assert again.duplicate and len(store.payments(account="100200300")) == 1
+
+
+def test_an_overlong_turn_is_refused_before_understanding_on_every_channel(demo_agent):
+    """Thousands of digits broke number parsing (the call ended as `error`) and a megabyte line
+    cost seconds: a turn over max_utterance_chars is not understood, the caller is told and asked
+    again, and the record keeps its length only (issue 14, item 11)."""
+    import time
+    agent, store = demo_agent(max_utterance_chars=300)
+    session, _ = agent.start(lang="en")
+    assert agent.step(session, CallerEvent(text="pay my bill")).expecting == "account_number"
+    for event in (CallerEvent(text="1" * 5000),                        # typed
+                  CallerEvent(text="one " * 2000, confidence=0.95),    # recognised
+                  CallerEvent(dtmf="1" * 400)):                        # keyed
+        turn = agent.step(session, event)
+        assert not turn.ended and turn.outcome is None, turn.say
+        assert reply_keys(turn)[0] == "too_long" and "too long" in turn.say
+        assert turn.expecting == "account_number"
+        agent.step(session, CallerEvent(text="pay my bill"))          # a miss of another kind resets
+        session.misses = 0
+    started = time.process_time()
+    agent.step(session, CallerEvent(text="7" * 1_000_000))
+    assert time.process_time() - started < 1.0
+    session.misses = 0
+    assert agent.step(session, CallerEvent(dtmf="100200300#")).expecting == "pin"
+    turns = store.call(session.call_id)["turns"]
+    caller = [t["text"] for t in turns if t["speaker"] == "caller"]
+    assert "[too long: 5000 characters]" in caller and "[too long: 400 characters]" in caller
+    assert "[too long: 1000000 characters]" in caller
+    assert not any("1111" in t or "7777" in t for t in caller)
+    # Right at the cap is still understood.
+    other, _ = agent.start(lang="en")
+    assert agent.step(other, CallerEvent(text=("pay my bill " * 30)[:300])).expecting == \
+        "account_number"

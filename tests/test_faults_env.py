@@ -328,3 +328,67 @@ def test_corrupt_model_stops_the_phone_line_with_one_line(tmp_path):
     text = no_traceback(proc)
     assert proc.returncode == 2 and str(model) in text, text
     assert len(text.strip().splitlines()) == 1, text      # no option dump
+
+
+# --- file modes ------------------------------------------------------------------------------
+
+def _loose_files(folder: Path) -> list[str]:
+    """Files under ``folder`` that users other than the owner could read or write."""
+    return sorted(f"{p.relative_to(folder)} {p.stat().st_mode & 0o777:03o}"
+                  for p in folder.rglob("*") if p.is_file() and p.stat().st_mode & 0o077)
+
+
+def test_every_file_the_product_writes_is_owner_only(tmp_path):
+    """Under a permissive login umask (022) the database, its -wal/-shm, log, key files,
+    checkpoint, settlement file, transcript.json and reply audio were 0644 (issue 14, item 12)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    inputs = tmp_path / "inputs"                  # what the test writes itself stays apart
+
+    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        proc = subprocess.run([sys.executable, "-m", "voice_agent", *args, *FAST_HASH_ARGS],
+                              input=stdin, capture_output=True, text=True, cwd=str(ROOT),
+                              preexec_fn=lambda: os.umask(0o022), timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        return proc
+
+    db = work / "agent.db"
+    run("db", "init", "--demo", "--db", str(db))
+    # A call in progress: SQLite's own -wal and -shm files exist while it runs.
+    chat = subprocess.Popen([sys.executable, "-m", "voice_agent", "chat", "--db", str(db),
+                             "--lang", "en", "--json", *FAST_HASH_ARGS],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=str(ROOT), preexec_fn=lambda: os.umask(0o022))
+    for line in PAY + ["dtmf:1"]:
+        chat.stdout.readline()
+        chat.stdin.write(line + "\n")
+        chat.stdin.flush()
+    assert "confirmation" in chat.stdout.readline()
+    assert {p.name for p in work.iterdir()} >= {"agent.db-wal", "agent.db-shm"}
+    assert _loose_files(work) == []
+    chat.communicate("dtmf:2\n", timeout=120)
+    run("settlement", "export", "--db", str(db), "--out", str(work / "batch.bin"))
+    if HAS_ESPEAK:                                # reply audio and transcript.json of `call`
+        from voice_agent.voice import dtmf
+        from voice_agent.voice.audio import silence, write_wav
+        inputs.mkdir()
+        turns = [str(write_wav(inputs / f"t{i}.wav", dtmf.generate(k, 16000) + silence(0.3, 16000),
+                               16000)) for i, k in enumerate(["1", "9"])]
+        run("call", *turns, "--out-dir", str(work / "call"), "--db", str(db))
+        assert (work / "call" / "transcript.json").is_file()
+        assert list((work / "call").glob("reply_*.wav"))
+    assert (work / "agent.db.log").is_file() and (work / "agent.db.pepper").is_file()
+    assert _loose_files(work) == []
+
+
+def test_a_key_file_others_can_read_is_named_in_a_warning(tmp_path):
+    db = demo_db(tmp_path)
+    for key in (Path(f"{db}.pepper"), Path(f"{db}.vault-key")):
+        os.chmod(key, 0o644)
+        proc = voice_agent("payments", "list", "--db", str(db), *FAST_HASH_ARGS)
+        assert proc.returncode == 0, proc.stderr
+        assert f"key file {key} can be read or changed by other users (mode 644)" in proc.stderr
+        assert f"chmod 600 {key}" in proc.stderr
+        os.chmod(key, 0o600)
+    proc = voice_agent("payments", "list", "--db", str(db), *FAST_HASH_ARGS)
+    assert "key file" not in proc.stderr

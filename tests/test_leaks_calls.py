@@ -151,6 +151,7 @@ def keyed_turns(folder: Path, keys: list[str]) -> list[str]:
 def test_calls_leave_no_secret_digits_in_any_file(tmp_path):
     p = Product(tmp_path)
     (p.inputs / "accounts.json").write_text(json.dumps(ACCOUNTS), encoding="utf-8")
+    p.run("db", "init")
     p.run("db", "import", str(p.inputs / "accounts.json"))
 
     # Keypad entry, card.
@@ -203,6 +204,7 @@ def test_calls_leave_no_secret_digits_in_any_file(tmp_path):
 def test_secrets_volunteered_out_of_turn_are_not_stored(tmp_path):
     p = Product(tmp_path)
     (p.inputs / "accounts.json").write_text(json.dumps(ACCOUNTS), encoding="utf-8")
+    p.run("db", "init")
     p.run("db", "import", str(p.inputs / "accounts.json"))
     p.chat([f"my pin is {PIN} and my social is {spoken(SSN_A)}", "dtmf:911000111#",
             f"pay with card {CARD}"])

@@ -68,6 +68,7 @@ def scan(root: Path) -> list[tuple[str, str, bytes]]:
 def _product(tmp_path: Path) -> Product:
     p = Product(tmp_path)
     (p.inputs / "accounts.json").write_text(json.dumps(ACCOUNTS), encoding="utf-8")
+    p.run("db", "init")
     p.run("db", "import", str(p.inputs / "accounts.json"))
     return p
 

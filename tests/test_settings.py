@@ -106,3 +106,62 @@ def test_a_retired_setting_is_ignored_with_a_warning(tmp_path, caplog):
     assert settings["audio"]["end_silence_short_ms"] == 400
     assert "short_answers" not in settings["audio"]
     assert "audio.short_answers is ignored" in caplog.text and "expect.py" in caplog.text
+
+
+@pytest.mark.parametrize("text, message", [
+    ("database = 5\n", "database must be text, got 5"),
+    ('[payment_limits]\nmax_per_day_cents = "lots"\n',
+     "payment_limits.max_per_day_cents must be a whole number, got 'lots'"),
+    ('languages = "en"\n', "languages must be a list, got 'en'"),
+    ('[arrangements]\nenabled = "no"\n', "arrangements.enabled must be true or false, got 'no'"),
+    ("[fees]\ncash = 1.5\n", "fees.cash must be a whole number"),
+    ("speech_rate = 5\n", "speech_rate must be between 80 and 450, got 5"),
+    ("[audio]\nconfidence_accept = 1.5\n", "audio.confidence_accept must be between 0 and 1"),
+    ("[audio]\nconfidence_accept = 0.4\n", "confidence_confirm <= confidence_accept"),
+    ("[lockout]\nmax_failures = true\n", "lockout.max_failures must be a whole number, got True"),
+    ("lockout = 3\n", "lockout must be a table, got 3"),
+    ('[[payment_options]]\nfee_cents = 0\n', "payment_options[0].key is missing"),
+    ('[[payment_options]]\nkey = "kiosk"\nfee_cents = -5\n',
+     "payment_options[0].fee_cents must be at least 0"),
+    ("[password_hash]\nn = 1000\n", "password_hash.n must be a power of two"),
+    ('timezone = "Mars/Olympus"\n', "timezone must be a time zone name"),
+    ('currency = "dollars"\n', "currency must be a three-letter"),
+    ("max_utterance_chars = 5\n", "max_utterance_chars must be between 20 and 10000"),
+    ('umask = "777"\n', "umask must be octal text"),
+])
+def test_every_setting_is_type_and_range_checked_naming_key_and_file(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(config=path, env={}, cwd=tmp_path)
+    assert message in str(caught.value)
+    assert f"(from settings file {path})" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_environment_and_set_values_are_checked_and_named(tmp_path):
+    env = {"VOICE_AGENT_PAYMENT_LIMITS__MAX_PER_DAY_CENTS": "lots"}
+    with pytest.raises(SettingsError, match="max_per_day_cents .*from environment variable"
+                                            " VOICE_AGENT_PAYMENT_LIMITS__MAX_PER_DAY_CENTS"):
+        load_settings(env=env, cwd=tmp_path)
+    with pytest.raises(SettingsError, match=r"arrangements.enabled must be true or false, got"
+                                            r" 'maybe' \(from --set arrangements.enabled\)"):
+        load_settings(env={}, cwd=tmp_path, sets=["arrangements.enabled=maybe"])
+    # Words for true and false still work from the environment and --set.
+    s = load_settings(env={"VOICE_AGENT_ARRANGEMENTS__ENABLED": "no"}, cwd=tmp_path)
+    assert s["arrangements"]["enabled"] is False
+    assert load_settings(env={}, cwd=tmp_path, sets=["arrangements.enabled=on"])[
+        "arrangements"]["enabled"] is True
+    with pytest.raises(SettingsError, match=r"database must be text, got 5 \(from overrides\)"):
+        s.with_overrides(database=5)
+
+
+def test_a_bad_setting_is_one_line_on_the_command_line(tmp_path):
+    (tmp_path / "voice-agent.toml").write_text("database = 5\n")
+    done = subprocess.run([sys.executable, "-m", "voice_agent", "payments", "list"],
+                          capture_output=True, text=True, cwd=tmp_path,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == ("voice-agent: settings: database must be text, got 5 (from settings"
+                           " file " + str(tmp_path / "voice-agent.toml") + ")\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["voice-agent.toml"]

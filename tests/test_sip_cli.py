@@ -200,7 +200,7 @@ def test_serve_refuses_bad_settings_with_a_clear_message(tmp_path, args, message
 
 def test_a_second_server_on_the_same_port_is_refused(serve, tmp_path):
     run = subprocess.run([sys.executable, "-m", "voice_agent", "serve", "--sip",
-                          f"127.0.0.1:{serve.port}", "--db", str(tmp_path / "y.db"), *CHEAP_HASH],
+                          f"127.0.0.1:{serve.port}", "--db", str(serve.db), *CHEAP_HASH],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "in use" in run.stderr, run.stderr
 

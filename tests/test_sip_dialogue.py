@@ -72,7 +72,7 @@ def open_phone(tmp, **overrides):
     settings = load_settings(env={}, cwd=tmp, cli={
         "database": str(tmp / "phone.db"), "password_hash": {"n": 1024, "r": 8, "p": 1},
         **overrides})
-    services = build(settings, load_models=True)
+    services = build(settings, create=True, load_models=True)
     services.store.install_demo()
     events = Events()
     port = bs.free_udp_port()

@@ -147,7 +147,7 @@ class QuietSynth:
 def services(tmp_path):
     settings = load_settings(env={}, cwd=tmp_path, cli={
         "database": str(tmp_path / "phone.db"), "password_hash": {"n": 1024, "r": 8, "p": 1}})
-    built = build(settings)
+    built = build(settings, create=True)
     built.store.install_demo()
     built.synth = QuietSynth()
     yield built

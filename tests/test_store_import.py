@@ -111,6 +111,7 @@ def test_cli_import(tmp_path, capsys):
                                             account_record("333444555", status="gone")]}))
     db = str(tmp_path / "cli.db")
     sets = FAST_HASH_ARGS
+    assert main(["db", "init", "--db", db, *sets]) == 0
     assert main(["db", "import", str(good), "--db", db, *sets]) == 0
     assert "imported 1 accounts" in capsys.readouterr().out
     assert main(["db", "import", str(bad), "--db", db, *sets]) == 2
@@ -133,3 +134,47 @@ def test_db_init_demo(tmp_path, capsys):
     assert not accounts["400500600"].has_pin and accounts["400500600"].has_ssn
     assert store.verify("100200300", pin="4321").ok
     assert store.verify("400500600", zip="29715", ssn_last4="3690").ok
+
+
+@pytest.mark.parametrize("bad, field", [
+    ({"pin": "４３２１"}, "pin"),                       # full-width: could never be keyed
+    ({"ssn_last4": "٦٧٨٩"}, "ssn_last4"),              # Arabic-Indic digits
+    ({"zip": "２９７３０"}, "zip"),
+])
+def test_non_ascii_digits_are_refused_naming_record_and_field(settings, bad, field):
+    store = Store.open(settings)
+    before = _counts(store)
+    with pytest.raises(ImportError_) as err:
+        store.import_accounts({"accounts": [account_record("111222333"),
+                                            account_record("999888777", **bad)]})
+    message = str(err.value)
+    assert message.startswith(f"record 2 (account 999888777): field {field!r}") and "0-9" in message
+    assert bad[field] not in message
+    assert _counts(store) == before
+    with pytest.raises(ImportError_, match=r"record 1 \(account .*\): field 'account_number'.*0-9"):
+        store.import_accounts({"accounts": [account_record("１１１２２２３３３")]})
+
+
+def test_a_key_given_twice_is_refused_naming_record_and_field(tmp_path, capsys):
+    db = str(tmp_path / "cli.db")
+    assert main(["db", "init", "--db", db, *FAST_HASH_ARGS]) == 0
+    first = json.dumps(account_record("111222333"))
+    twice = json.dumps(account_record("444555666", pin="1111"))[:-1] + ', "pin": "2222"}'
+    charge = account_record("777888999")
+    charge["charges"] = [{"id": "c1", "date": "2026-11-01", "description": "x", "amount_cents": 1}]
+    in_charge = json.dumps(charge).replace('"amount_cents": 1}', '"amount_cents": 1, "amount_cents": 9}')
+    cases = {
+        f'{{"accounts": [{first}, {twice}]}}': "record 2 (account 444555666): field 'pin': given twice",
+        f'{{"accounts": [{in_charge}]}}': "record 1 (account 777888999): field 'charges[0].amount_cents':"
+                                          " given twice",
+        f'{{"accounts": [{first}], "accounts": []}}': "top-level field 'accounts' appears twice",
+    }
+    for i, (text, message) in enumerate(cases.items()):
+        path = tmp_path / f"dup{i}.json"
+        path.write_text(text, encoding="utf-8")
+        assert main(["db", "import", str(path), "--db", db, *FAST_HASH_ARGS]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "nothing was imported" in err, err
+        assert "2222" not in err and "1111" not in err
+    store = Store.open(make_settings(tmp_path, database=db))
+    assert store.db.execute("SELECT COUNT(*) FROM accounts").fetchone()[0] == 0

@@ -5,7 +5,7 @@ turns), `run` and `demo` (the kiosk and the recorded demo call), `serve --sip` (
 and the benchmarks. So the store, language understanding and the dialogue are wired the same way
 everywhere, and a front end only moves text, audio and keys:
 
-    services = build(settings)                    # store (migrated), NLU, Agent
+    services = build(settings)                    # store (existing, migrated), NLU, Agent
     call = services.voice_call(channel="phone")   # one VoiceCall per caller
     ...
     services.close()
@@ -109,16 +109,22 @@ class Services:
         self.close()
 
 
-def build(settings: Settings, *, load_models: bool = False) -> Services:
-    """Open the store (created and migrated when new), load the languages' understanding data and
-    make the Agent; with ``load_models``, every language's speech model too."""
+def build(settings: Settings, *, create: bool = False, load_models: bool = False) -> Services:
+    """Open the store (migrated; created only with ``create``: a front end given a mistyped
+    database path refuses it rather than take calls into a new empty store), load the languages'
+    understanding data and make the Agent; with ``load_models``, every language's speech model
+    too."""
     from voice_agent.dialogue import Agent
     from voice_agent.nlu import Understander
     from voice_agent.store import Store
 
-    nlu = Understander(languages=tuple(settings.languages))
-    store = Store.open(settings)
-    services = Services(settings, store, nlu, Agent(settings, store, nlu))
+    store = Store.open(settings, create=create)          # first: a refused database fails fast
+    try:
+        nlu = Understander(languages=tuple(settings.languages))
+        services = Services(settings, store, nlu, Agent(settings, store, nlu))
+    except BaseException:
+        store.close()
+        raise
     if load_models:
         try:
             services.load_models()

@@ -9,6 +9,10 @@ Layers, each overriding the one before:
      (``VOICE_AGENT_LANGUAGES='["en","ko"]'``; a comma list also works for lists);
      ``VOICE_AGENT_DB`` is the database path;
   4. CLI flags (``--db``, ``--lang``, ``--set KEY=VALUE``).
+
+Every value is then checked against its default's type and the bounds in settings_schema.py; a
+value that does not fit stops the command with one line naming the key and the layer it came
+from (file, environment variable, ``--set``), before anything runs with it.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from types import MappingProxyType
 from typing import Any
 
 from voice_agent.languages import find_language
+from voice_agent.settings_schema import OPEN_MAPS, SettingsError, check
 
 ENV_PREFIX = "VOICE_AGENT_"
 DEFAULT_CONFIG_NAME = "voice-agent.toml"
@@ -90,14 +95,16 @@ DEFAULTS: dict[str, Any] = {
     # What callers are told after a restoring payment: service is back within this many hours.
     "restore_within_hours": 4,
     "sip": {"listen": "127.0.0.1:5060", "allowed_peers": ["127.0.0.1"], "max_calls": 8},
+    # A caller's turn (typed, keyed or recognised) longer than this many characters is not
+    # understood (the caller is asked to say it shorter): a line of megabytes costs seconds.
+    "max_utterance_chars": 300,
+    # The `voice-agent` process umask (octal text): "077" makes every file it writes (database,
+    # its -wal/-shm, log, key files, transcripts, reply audio, settlement files) owner-only.
+    "umask": "077",
 }
 
 # Keys whose values are never printed.
 SECRET_KEYS = {"vault_key", "pepper", "password", "secret"}
-
-
-class SettingsError(ValueError):
-    """A settings file or override that cannot be used; the message says which and why."""
 
 
 def _freeze(value: Any) -> Any:
@@ -116,8 +123,6 @@ def _thaw(value: Any) -> Any:
     return value
 
 
-# Maps whose keys are open: a new language or payment method may be added in a settings file.
-OPEN_MAPS = {"models", "voices", "locales", "fees"}
 # Settings that no longer exist: a file that still sets one loads, with a warning saying why.
 RETIRED = {
     "audio.short_answers": "which answers are short is fixed per question in voice_agent/expect.py; "
@@ -125,20 +130,31 @@ RETIRED = {
 }
 
 
-def _merge(base: dict, over: Mapping, where: str) -> None:
+def _merge(base: dict, over: Mapping, where: str, origin: str, origins: dict[str, str]) -> None:
+    """Lay ``over`` on ``base``; ``origins`` records where each value set here came from."""
     for key, value in over.items():
         name = f"{where}.{key}" if where else key
         if name in RETIRED:
             logging.getLogger("voice_agent").warning("setting %s is ignored: %s", name, RETIRED[name])
             continue
-        if key not in base:
-            if where not in OPEN_MAPS:
-                raise SettingsError(f"unknown setting {name}")
-            base[key] = copy.deepcopy(value)
-        elif isinstance(base[key], dict) and isinstance(value, Mapping):
-            _merge(base[key], value, name)
+        if key not in base and where not in OPEN_MAPS:
+            raise SettingsError(f"unknown setting {name} (from {origin})")
+        if key in base and isinstance(base[key], dict) and isinstance(value, Mapping):
+            _merge(base[key], value, name, origin, origins)
         else:
             base[key] = copy.deepcopy(value)
+            origins[name] = origin
+
+
+def _origin_of(origins: Mapping[str, str]):
+    """Where the value of a dotted name came from: its own record, else its table's."""
+    def origin(name: str) -> str:
+        while name:
+            if name in origins:
+                return origins[name]
+            name = name.rsplit("[", 1)[0] if name.endswith("]") else name.rpartition(".")[0]
+        return "the defaults"
+    return origin
 
 
 def _parse_scalar(text: str) -> Any:
@@ -148,23 +164,28 @@ def _parse_scalar(text: str) -> Any:
         return text
 
 
-def _set_path(data: dict, dotted: str, raw: str) -> None:
+# Words an environment variable or --set may use for true/false; anything else is refused.
+BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True,
+              "0": False, "false": False, "no": False, "off": False}
+
+
+def _set_path(data: dict, dotted: str, raw: str, origin: str, origins: dict[str, str]) -> None:
     parts = [p for p in dotted.lower().replace("__", ".").split(".") if p]
     if not parts:
-        raise SettingsError(f"empty setting name in {dotted!r}")
+        raise SettingsError(f"empty setting name in {dotted!r} (from {origin})")
     cur = data
     for p in parts[:-1]:
         if not isinstance(cur.get(p), dict):
-            raise SettingsError(f"unknown setting {dotted}")
+            raise SettingsError(f"unknown setting {dotted} (from {origin})")
         cur = cur[p]
     leaf = parts[-1]
     value = _parse_scalar(raw)
     old = cur.get(leaf)
     if isinstance(old, list) and isinstance(value, str):
         value = [v.strip() for v in value.split(",") if v.strip()]
-    if isinstance(old, bool) and isinstance(value, str):
-        value = value.lower() in ("1", "true", "yes", "on")
-    _merge(cur, {leaf: value}, ".".join(parts[:-1]) or "")
+    if isinstance(old, bool) and isinstance(value, (str, int)) and not isinstance(value, bool):
+        value = BOOL_WORDS.get(str(value).strip().lower(), value)    # else refused by check
+    _merge(cur, {leaf: value}, ".".join(parts[:-1]) or "", origin, origins)
 
 
 @dataclass(frozen=True)
@@ -244,11 +265,12 @@ class Settings:
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with top-level keys replaced (used by CLI flags and tests)."""
         data = _thaw(self.data)
+        origins: dict[str, str] = {}
         for key, value in overrides.items():
             if value is None:
                 continue
-            _merge(data, {key: value}, "")
-        _validate(data)
+            _merge(data, {key: value}, "", "overrides", origins)
+        check(data, DEFAULTS, _origin_of(origins))
         return Settings(_freeze(data), self.source + ("overrides",))
 
     def as_dict(self, masked: bool = True) -> dict[str, Any]:
@@ -271,26 +293,6 @@ def _mask(data: Any) -> None:
                 _mask(data[key])
 
 
-def _validate(data: dict) -> None:
-    langs = data["languages"]
-    if not langs or not all(isinstance(x, str) for x in langs):
-        raise SettingsError("languages must be a non-empty list of language codes")
-    if data["default_language"] not in langs:
-        raise SettingsError(
-            f"default_language {data['default_language']!r} is not among languages {langs}")
-    for method, cents in data["fees"].items():
-        if not isinstance(cents, int) or cents < 0:
-            raise SettingsError(f"fees.{method} must be a whole number of cents >= 0")
-    lim = data["payment_limits"]
-    if not (isinstance(lim["min_cents"], int) and isinstance(lim["max_cents"], int)
-            and 0 < lim["min_cents"] <= lim["max_cents"]):
-        raise SettingsError("payment_limits: need 0 < min_cents <= max_cents (integer cents)")
-    lo = data["lockout"]
-    for k in ("max_failures", "window_minutes", "lock_minutes", "tries_per_call"):
-        if not isinstance(lo[k], int) or lo[k] <= 0:
-            raise SettingsError(f"lockout.{k} must be a positive whole number")
-
-
 def load_settings(config: str | os.PathLike | None = None,
                   env: Mapping[str, str] | None = None,
                   cli: Mapping[str, Any] | None = None,
@@ -301,6 +303,7 @@ def load_settings(config: str | os.PathLike | None = None,
     cwd = cwd or Path.cwd()
     data = copy.deepcopy(DEFAULTS)
     source = ["defaults"]
+    origins: dict[str, str] = {}
 
     path: Path | None = None
     explicit = False
@@ -319,7 +322,7 @@ def load_settings(config: str | os.PathLike | None = None,
                 file_data = tomllib.loads(path.read_text(encoding="utf-8"))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from None
-            _merge(data, file_data, "")
+            _merge(data, file_data, "", f"settings file {path}", origins)
             source.append(str(path))
 
     for key, raw in sorted(env.items()):
@@ -328,19 +331,20 @@ def load_settings(config: str | os.PathLike | None = None,
         name = key[len(ENV_PREFIX):].lower()
         if name == "db":
             name = "database"
-        _set_path(data, name, raw)
+        _set_path(data, name, raw, f"environment variable {key}", origins)
         source.append(f"env {key}")
 
     for item in sets or []:
         if "=" not in item:
             raise SettingsError(f"--set needs KEY=VALUE, got {item!r}")
         k, v = item.split("=", 1)
-        _set_path(data, k.strip(), v.strip())
+        _set_path(data, k.strip(), v.strip(), f"--set {k.strip()}", origins)
         source.append(f"--set {k.strip()}")
     for key, value in (cli or {}).items():
         if value is not None:
-            _merge(data, {key: value}, "")
+            flag = "--db" if key == "database" else f"--{key}"
+            _merge(data, {key: value}, "", flag, origins)
             source.append(f"--{key}")
 
-    _validate(data)
+    check(data, DEFAULTS, _origin_of(origins))
     return Settings(_freeze(data), tuple(source))

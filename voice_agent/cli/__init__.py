@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sqlite3
 import sys
 
@@ -67,8 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     settings = None
     log_file = None
+    old_umask = None
     try:
         settings = settings_from_args(args)
+        # Before anything is written: every file this process makes (the database and the
+        # -wal/-shm files SQLite makes itself, the log, key files, transcripts, reply audio,
+        # settlement files, the checkpoint) is owner-only under the default "077".
+        old_umask = os.umask(int(settings["umask"], 8))
         log_file = logs.setup(args.command, settings)
         status = int(args.func(args, settings) or 0)
         log.info("%s finished with status %d", args.command, status)
@@ -79,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"voice-agent: {exc}", file=sys.stderr)
         return exc.status
+    except _store_error() as exc:
+        # A refused store (no database at the path, a newer schema, key files not its own): the
+        # message names the file and what to do.
+        print(f"voice-agent: {exc}", file=sys.stderr)
+        return 2
     except sqlite3.Error as exc:
         # A database that cannot be opened or written (corrupt, read-only, disk full): one line,
         # not a traceback. Every write is one transaction, so what was committed stays intact.
@@ -90,6 +101,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as exc:  # a fault in our code: one line here, the traceback in the log
         return unexpected(args.command, exc, log_file)
+    finally:
+        if old_umask is not None:       # main() may run inside another program (the tests)
+            os.umask(old_umask)
+
+
+def _store_error() -> type[Exception]:
+    """The store's refusal type, imported only while an exception is being matched: most
+    commands never load the store."""
+    from voice_agent.store.models import StoreError
+    return StoreError
 
 
 def unexpected(command: str, exc: Exception, log_file) -> int:

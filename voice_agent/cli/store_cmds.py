@@ -68,10 +68,15 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_settlement_export)
 
 
-def _open(settings: Settings):
-    from voice_agent.store import Store
+def _open(settings: Settings, *, create: bool = False):
+    """The store of ``settings``. Only `db init` (``create``) makes a new database; every other
+    command, `db import` too, refuses a missing one, naming the path and `db init`: a mistyped
+    ``--db`` must not report success over a new empty store with new keys."""
+    from voice_agent.store import Store, StoreError
     try:
-        return Store.open(settings)
+        return Store.open(settings, create=create)
+    except StoreError:
+        raise                 # its message names the database and what to do (one line, main)
     except Exception as exc:  # a path that cannot be opened, a file that is not a database
         raise CliError(f"cannot open the database {settings.database}: {exc}") from None
 
@@ -82,7 +87,7 @@ def _money(cents: int) -> str:
 
 
 def cmd_db_init(args: argparse.Namespace, settings: Settings) -> int:
-    with _open(settings) as store:
+    with _open(settings, create=True) as store:
         if args.demo:
             store.install_demo()
             print(f"{settings.database}: ready, demo accounts loaded"
@@ -94,9 +99,10 @@ def cmd_db_init(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_db_import(args: argparse.Namespace, settings: Settings) -> int:
     from voice_agent.store import ImportError_
+    from voice_agent.store.importer import loads
     path = Path(args.file)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CliError(f"{path}: no such file") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -250,9 +250,6 @@ def cmd_call(args, settings: Settings) -> int:
         Path(args.out_dir).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CliError(f"call: cannot write to {args.out_dir}: {exc.strerror}") from None
-    if not settings.database.exists():
-        raise CliError(f"call: no database at {settings.database} "
-                       f"(create one with `voice-agent db init --demo --db {settings.database}`)")
     with build(settings) as services:
         call = services.voice_call(lang=lang, today=today, caller_id=args.caller_id)
         show = (lambda s: None) if args.quiet else print

@@ -5,6 +5,11 @@ every step (silence, no match, unsure recognition, repeat, slower, help, cancel,
 change of language, interrupting intents like "agent"), and otherwise hands the input to the
 flow that owns the step. Every caller and agent turn goes into the call record through the store,
 redacted when the step collects a secret.
+
+A caller turn longer than ``max_utterance_chars`` (typed, keyed or recognised: every channel's
+event comes through `step`) is not understood at all: the caller is told it was too long and
+asked again, as for any miss, and the record keeps only its length. Understanding a megabyte
+line would cost seconds of CPU, and thousands of digits broke number parsing.
 """
 from __future__ import annotations
 
@@ -46,6 +51,7 @@ class Agent:
         audio = settings["audio"]
         self.accept = float(audio["confidence_accept"])
         self.confirm = float(audio["confidence_confirm"])
+        self.max_chars = int(settings["max_utterance_chars"])
 
     # -- the public API -------------------------------------------------------------------------
     def start(self, lang: str | None = None, caller_id: str | None = None,
@@ -147,6 +153,9 @@ class Agent:
         step = self.step_of(session.state)
         # A "just to be sure" question is answered by the very next turn, or not at all.
         rechecked = session.slots.pop(RECHECK_SLOT, None) == session.state
+        if self._too_long(event):
+            ctx.miss("too_long")
+            return
         if event.is_silence:
             ctx.miss("no_input")
             return
@@ -269,19 +278,27 @@ class Agent:
         else:
             ctx.miss("readback_yes_no")
 
+    def _too_long(self, event: CallerEvent) -> int:
+        """The length of a caller turn over the cap (0 when within it)."""
+        length = max(len(event.text or ""), len(event.dtmf or ""))
+        return length if length > self.max_chars else 0
+
     def _record_caller(self, session: Session, event: CallerEvent) -> None:
         step = self.step_of(session.state)
-        if event.is_silence:
-            text = "[no input]"
-        elif event.dtmf:
-            text = f"dtmf:{event.dtmf}"
-        else:
-            text = (event.text or "").strip()
         redact = step.redact and session.unsure is None
-        # The one place caller turns are masked, before the store (which stores what it is
-        # given): a number blurted at any step keeps at most the last four of a card number.
-        text = REDACTED if redact else mask_caller_turn(text, session.lang,
-                                                         self.settings.languages)
+        if self._too_long(event):
+            text = f"[too long: {self._too_long(event)} characters]"     # none of its words
+        else:
+            if event.is_silence:
+                text = "[no input]"
+            elif event.dtmf:
+                text = f"dtmf:{event.dtmf}"
+            else:
+                text = (event.text or "").strip()
+            # The one place caller turns are masked, before the store (which stores what it is
+            # given): a number blurted at any step keeps at most the last four of a card number.
+            text = REDACTED if redact else mask_caller_turn(text, session.lang,
+                                                             self.settings.languages)
         self.store.add_turn(session.call_id, "caller", text, expecting=step.expecting,
                             confidence=event.confidence, redact=redact)
 

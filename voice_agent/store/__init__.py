@@ -66,13 +66,19 @@ class Store(AccountsMixin, PaymentsMixin, CasesMixin, CallsMixin, SettlementMixi
         keys.check_keys(self.tx, settings, self.hasher.pepper, self.vault, self.audit)
 
     @classmethod
-    def open(cls, settings: Settings) -> Store:
-        """Open ``settings.database``, creating it and applying pending migrations; refuse key
-        files that are not this database's (keys.py); start the audit checkpoint of a new store;
-        close the calls a dead process left open (calls.py)."""
-        db = connect(Path(settings.database))
+    def open(cls, settings: Settings, *, create: bool = True) -> Store:
+        """Open ``settings.database`` and apply pending migrations; refuse key files that are not
+        this database's (keys.py); start the audit checkpoint of a new store; close the calls a
+        dead process left open (calls.py). Without ``create`` a missing database is refused (a
+        mistyped path must not become a new empty store with new keys): only `db init` creates
+        one (voice_agent.app.build opens with ``create=False``)."""
+        path = Path(settings.database)
+        if not create and not path.exists():
+            raise migrations.UnusableDatabase(f"no database at {path}; create it with"
+                                              f" `voice-agent db init --db {path}`")
+        db = connect(path)
         try:
-            migrations.apply(db)
+            migrations.apply(db, create=create, name=str(path))
             store = cls(settings, db)
             with store.tx.read():
                 store.audit.start(db)

@@ -15,8 +15,10 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
+import stat
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -26,6 +28,8 @@ HASH_BYTES = 32
 KEY_BYTES = 32
 NONCE_BYTES = 12
 
+log = logging.getLogger(__name__)
+
 
 def secret_file(path: Path, size: int = KEY_BYTES) -> bytes:
     """Read a key file, creating it with mode 0600 on first use.
@@ -33,10 +37,16 @@ def secret_file(path: Path, size: int = KEY_BYTES) -> bytes:
     The key is written and fsynced under a private temporary name, then hard-linked to ``path``:
     the link fails if the file exists (no overwrite; two processes making it at once both use
     the first one's), and nobody can read the file before it is complete (a plain O_EXCL create
-    let a second process read it empty, between the create and the write)."""
+    let a second process read it empty, between the create and the write). A key file other
+    users can read or write (copied or restored with a loose mode) is used, with a warning
+    naming it: refusing it would stop every call, but staff must hear of it."""
     path = Path(path)
     try:
         data = path.read_bytes()
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            log.warning("key file %s can be read or changed by other users (mode %03o);"
+                        " make it owner-only: chmod 600 %s", path, mode, path)
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
         data = secrets.token_bytes(size)

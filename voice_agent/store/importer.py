@@ -3,9 +3,14 @@
 The format is the one in issue 2 (``{"accounts": [{...}]}``). ``validate`` refuses the whole file
 at the first fault, naming the record (index and account number) and the field; it returns clean
 rows ready for the database, secrets still in clear (they are hashed next, then dropped).
+
+Digits are ASCII 0-9 only: a PIN of full-width or other script digits would be stored but could
+never be keyed or said. A key given twice in one JSON object (``loads`` keeps the file's pairs)
+is refused rather than the last one silently winning.
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -18,10 +23,11 @@ REQUIRED = ("account_number", "name", "zip", "language", "status", "balance_cent
 OPTIONAL = ("service_address", "phone", "pin", "ssn_last4", "charges")
 CHARGE_FIELDS = ("id", "date", "description", "amount_cents")
 
-ACCOUNT_NUMBER = re.compile(r"^\d{6,16}$")
-ZIP = re.compile(r"^\d{5}(-\d{4})?$")
-PIN = re.compile(r"^\d{4,8}$")
-SSN4 = re.compile(r"^\d{4}$")
+# re.ASCII: \d is 0-9 only (without it, "４３２１" would pass as a PIN).
+ACCOUNT_NUMBER = re.compile(r"^\d{6,16}$", re.ASCII)
+ZIP = re.compile(r"^\d{5}(-\d{4})?$", re.ASCII)
+PIN = re.compile(r"^\d{4,8}$", re.ASCII)
+SSN4 = re.compile(r"^\d{4}$", re.ASCII)
 LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 PHONE = re.compile(r"^\+?[0-9 ()\-.]{0,20}$")
 
@@ -41,6 +47,31 @@ class CleanAccount:
     pin: str | None
     ssn_last4: str | None
     charges: list[dict]
+
+
+class _Object(dict):
+    """A JSON object that remembers the keys the file gave more than once."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    obj = _Object(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        obj.duplicates = tuple(k for k, _ in pairs if k in seen or seen.add(k))
+    return obj
+
+
+def loads(text: str) -> Any:
+    """Parse an export like ``json.loads``, keeping note of duplicate keys for ``validate``."""
+    return json.loads(text, object_pairs_hook=_object)
+
+
+def _twice(obj: Any) -> str | None:
+    """The first key ``obj`` was given twice in the file, if any."""
+    duplicates = getattr(obj, "duplicates", ())
+    return duplicates[0] if duplicates else None
 
 
 def _is_cents(value: Any) -> bool:
@@ -63,6 +94,8 @@ def validate(data: Any) -> list[CleanAccount]:
     unknown_top = set(data) - {"accounts"}
     if unknown_top:
         raise ImportError_(f"unknown top-level field {sorted(unknown_top)[0]!r}")
+    if _twice(data):
+        raise ImportError_(f"top-level field {_twice(data)!r} appears twice")
     seen: set[str] = set()
     clean = []
     for index, record in enumerate(data["accounts"]):
@@ -81,6 +114,8 @@ def _validate_record(index: int, rec: Any, seen: set[str]) -> CleanAccount:
         # Never echo a secret's value back: only the field name and what is wrong.
         return ImportError_(f"{label}: field {field!r}: {problem}")
 
+    if _twice(rec):
+        raise fail(_twice(rec), "given twice in this record (which one is meant?)")
     for field in REQUIRED:
         if field not in rec:
             raise fail(field, "missing")
@@ -89,7 +124,7 @@ def _validate_record(index: int, rec: Any, seen: set[str]) -> CleanAccount:
             raise fail(field, "unknown field")
     number = rec["account_number"]
     if not isinstance(number, str) or not ACCOUNT_NUMBER.match(number):
-        raise fail("account_number", "must be a string of 6 to 16 digits")
+        raise fail("account_number", "must be a string of 6 to 16 digits 0-9")
     if number in seen:
         raise fail("account_number", "appears twice in the file")
     seen.add(number)
@@ -99,7 +134,7 @@ def _validate_record(index: int, rec: Any, seen: set[str]) -> CleanAccount:
         if field in rec and not isinstance(rec[field], str):
             raise fail(field, "must be text")
     if not isinstance(rec["zip"], str) or not ZIP.match(rec["zip"]):
-        raise fail("zip", "must be a 5-digit ZIP code (or ZIP+4)")
+        raise fail("zip", "must be a 5-digit ZIP code (or ZIP+4), digits 0-9")
     if "phone" in rec and not PHONE.match(rec["phone"]):
         raise fail("phone", "is not a phone number")
     if not isinstance(rec["language"], str) or not LANG.match(rec["language"]):
@@ -114,9 +149,9 @@ def _validate_record(index: int, rec: Any, seen: set[str]) -> CleanAccount:
         raise fail("due_date", "must be a date YYYY-MM-DD")
     pin, ssn = rec.get("pin"), rec.get("ssn_last4")
     if pin is not None and (not isinstance(pin, str) or not PIN.match(pin)):
-        raise fail("pin", "must be a string of 4 to 8 digits")
+        raise fail("pin", "must be a string of 4 to 8 digits 0-9")
     if ssn is not None and (not isinstance(ssn, str) or not SSN4.match(ssn)):
-        raise fail("ssn_last4", "must be a string of 4 digits")
+        raise fail("ssn_last4", "must be a string of 4 digits 0-9")
     if pin is None and ssn is None:
         raise fail("pin", "an account needs a pin or ssn_last4 (or both)")
     charges = rec.get("charges", [])
@@ -128,6 +163,8 @@ def _validate_record(index: int, rec: Any, seen: set[str]) -> CleanAccount:
         where = f"charges[{ci}]"
         if not isinstance(charge, dict):
             raise fail(where, "not an object")
+        if _twice(charge):
+            raise fail(f"{where}.{_twice(charge)}", "given twice in this charge")
         for field in CHARGE_FIELDS:
             if field not in charge:
                 raise fail(f"{where}.{field}", "missing")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from voice_agent.store.models import StoreError
+
 MIGRATIONS = Migrations("voice_agent.store")
 
 
@@ -205,14 +207,34 @@ def m003_call_owner(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
-def apply(db: sqlite_utils.Database) -> list[str]:
+class UnusableDatabase(StoreError):
+    """A database this code must not use: no schema where one was required, or a newer one."""
+
+
+def known() -> list[str]:
+    """The names of the migrations this code defines, in order (what a fresh database gets)."""
+    return [m.name for m in MIGRATIONS.pending(sqlite_utils.Database(memory=True))]
+
+
+def apply(db: sqlite_utils.Database, *, create: bool = True, name: str = "the database") -> list[str]:
     """Apply pending migrations under the write lock; returns the names applied now.
 
     BEGIN IMMEDIATE first, so two processes opening a fresh database at once do not both apply
-    m001 (the second waits, then finds nothing pending).
+    m001 (the second waits, then finds nothing pending). A database with migrations this code
+    does not know was made by a newer version: migrating or writing it could break what that
+    version relies on, so it is refused, not used. Without ``create``, a database with no
+    schema at all (an empty file) is refused too: only `db init` and `db import` make one.
     """
     db.execute("BEGIN IMMEDIATE")
     try:
+        applied = [m.name for m in MIGRATIONS.applied(db)]
+        newer = [m for m in applied if m not in known()]
+        if newer:
+            raise UnusableDatabase(f"{name} has a newer schema than this voice_agent knows"
+                              f" ({', '.join(newer)}); use the newer version of voice_agent")
+        if not applied and not create:
+            raise UnusableDatabase(f"{name} holds no voice_agent data; create it with"
+                              f" `voice-agent db init --db {name}`")
         pending = [m.name for m in MIGRATIONS.pending(db)]
         if pending:
             MIGRATIONS.apply(db)

@@ -101,7 +101,7 @@ def run_demo(settings, out_dir: Path | None = None, show: Callable[[str], None] 
     demo_settings = settings.with_overrides(database=str(db), vault_key_path="", pepper_path="",
                                             audit_checkpoint_path="", log_path="")
     show(f"demo: database {db} with the demo accounts (voice-agent db init --demo)")
-    with build(demo_settings) as services:
+    with build(demo_settings, create=True) as services:
         services.store.install_demo()
         call = services.voice_call()
         show("demo: a caller phones in (keypad tones and espeak-ng Korean speech; "
