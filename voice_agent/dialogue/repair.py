@@ -45,14 +45,13 @@ def handle(agent: Agent, ctx: Ctx, inp: Input) -> bool:
         return False
     if session.flow in ROUTING_FLOWS:
         return False
-    if wants_back(ctx, inp.text):
-        go_back(ctx)
-        return True
-    if session.unsure is not None:   # "is that right?" is answered first
-        return False
-    topic = question_topic(ctx, inp.text)
+    # A question first: "¿cuánto tarda en volver el servicio?" asks about restoration.
+    topic = question_topic(ctx, inp.text) if session.unsure is None else None
     if topic is not None:
         answer(ctx, topic, inp.text)
+        return True
+    if wants_back(ctx, inp.text):
+        go_back(ctx)
         return True
     return False
 
