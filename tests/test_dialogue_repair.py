@@ -157,3 +157,23 @@ def test_a_yes_or_a_request_after_anything_else_is_no_closing(agent, lang, text)
     call.session.state = "menu.more"
     turn = call.say(text)
     assert not turn.ended
+
+
+@pytest.mark.parametrize("lang,phrase", [("en", "go back"), ("es", "volver"), ("ko", "이전")])
+def test_going_back_can_be_recognised_at_a_number_step(nlu, lang, phrase):
+    assert phrase in nlu.grammar_phrases(lang, "card_number")   # the Vosk grammar allows it
+
+
+def test_an_amount_said_with_the_request_can_be_gone_back_to(agent):
+    call = Call(agent)
+    call.say("i want to pay fifty dollars")
+    call.verify()
+    assert call.turn.expecting == "confirm"                 # "I heard $50.00. Is that right?"
+    assert call.say("yes").expecting == "payment_method"
+    assert call.say("go back").state == "payment.amount"
+
+
+def test_a_word_that_only_begins_like_going_back_is_not_it(agent):
+    call = at_method(agent, "ko")
+    turn = call.say("이전에 냈어요")                          # "I paid before"
+    assert "conv_b_going_back" not in reply_keys(turn)

@@ -57,10 +57,11 @@ def handle(agent: Agent, ctx: Ctx, inp: Input) -> bool:
 
 
 # -- matching phrases of a choices_conv_b.toml section --------------------------------------------
-def _said(ctx: Ctx, text: str, phrases: Iterable[str], start_only: bool = False) -> str | None:
+def _said(ctx: Ctx, text: str, phrases: Iterable[str], start_only: bool = False,
+          inside_words: bool = True) -> str | None:
     """The longest of ``phrases`` said in ``text`` as whole words (anywhere, or only at the
     start once lead words like "wait" / "and" are dropped); in a language that joins words a
-    phrase also counts inside them."""
+    phrase also counts inside them ("기한이"), unless ``inside_words`` is off."""
     words = tokens(text)
     if start_only:
         lead = [tuple(tokens(p)) for p in _table(ctx, "conv_question").get("lead", [])]
@@ -72,7 +73,7 @@ def _said(ctx: Ctx, text: str, phrases: Iterable[str], start_only: bool = False)
             words = words[len(skip):]
     said = f" {' '.join(words)} "
     compact = said.replace(" ", "")
-    joined = ctx.language.joined_words
+    joined = ctx.language.joined_words and inside_words
     best = None
     for phrase in phrases:
         want = " ".join(tokens(phrase))
@@ -93,9 +94,10 @@ def _table(ctx: Ctx, name: str) -> dict[str, list[str]]:
 
 # -- going back -------------------------------------------------------------------------------
 def wants_back(ctx: Ctx, text: str) -> bool:
-    """"go back" / "volver" / "이전", and not "call me back" / "volver a llamar"."""
+    """"go back" / "volver" / "이전", and not "call me back" / "volver a llamar". Whole words
+    only: "이전에 냈어요" (I paid before) is no going back."""
     table = _table(ctx, "conv_go_back")
-    return (_said(ctx, text, table.get("back", [])) is not None
+    return (_said(ctx, text, table.get("back", []), inside_words=False) is not None
             and _said(ctx, text, table.get("not_back", [])) is None)
 
 

@@ -80,6 +80,7 @@ class PaymentFlow(Flow):
             ctx.session.ask_params = params
             ctx.session.misses = 0
             ctx.session.unsure = ("payment.amount", given)
+            ctx.session.note_asked("payment.amount", params)   # "go back" returns here
             ctx.say("readback_amount", value=Money(given))
             return
         ctx.ask("payment.amount", **params)
