@@ -88,7 +88,7 @@ class FakeNLU:
     def choices(self, lang, name):
         return {"payment_method": {"card": ["card"], "bank": ["bank"], "saved": ["saved"]},
                 "amount_choice": {"full": ["full"], "past_due": ["past due"],
-                                  "other": ["other"]}}[name]
+                                  "other": ["other"]}}.get(name, {})
 
     def match_choice(self, text, lang, choices):
         for key, phrases in choices.items():

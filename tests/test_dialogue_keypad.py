@@ -1,6 +1,6 @@
 """Keypad rules are defined once, per `expecting` value (dialogue/keypad.py), and the voice
 front end follows them: one key answers a menu, a yes/no or a numbered pick; numbers end with
-"#" (or a pause); "*" ends any entry and cancels."""
+"#" (or a pause); "*" ends any entry and clears it (the question is asked again)."""
 from __future__ import annotations
 
 import pytest

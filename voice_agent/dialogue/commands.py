@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from voice_agent.dialogue.flow import Ctx, Input
+from voice_agent.dialogue.flows.cancelling import drop_task, has_money_details
 
 if TYPE_CHECKING:  # pragma: no cover
     from voice_agent.dialogue.engine import Agent
@@ -37,16 +38,16 @@ def help_here(agent: Agent, ctx: Ctx, inp: Input | None = None) -> None:
 
 
 def cancel(agent: Agent, ctx: Ctx, inp: Input | None = None) -> None:
-    """Drop what was being done (and any card or bank number heard) and go back to the menu."""
-    session = ctx.session
-    session.unsure = None
-    session.pending = None
-    session.resume = None
-    session.forget_secrets()
-    for key in ("amount", "fee", "idempotency_key"):
-        session.slots.pop(key, None)
-    ctx.say("cancelled")
-    ctx.ask("menu.intent")
+    """Drop what was being done and go back to the menu; when money details were given, ask
+    first (flows/cancelling.py), and a "cancel" at that question is a yes. At a read-back that
+    moves money (a strict step: "to cancel it, say no") the caller has just been asked that."""
+    asking = agent.registry.flows.get("cancelling")
+    strict = agent.step_of(ctx.session.state).strict
+    if (asking is not None and ctx.session.flow != asking.name and not strict
+            and has_money_details(ctx)):
+        asking.begin(ctx)
+        return
+    drop_task(ctx)
 
 
 def goodbye(agent: Agent, ctx: Ctx, inp: Input | None = None) -> None:

@@ -2,7 +2,8 @@
 
 `Agent.step` understands the event for the step the call is at, handles what is the same at
 every step (silence, no match, unsure recognition, repeat, slower, help, cancel, goodbye,
-change of language, interrupting intents like "agent"), and otherwise hands the input to the
+change of language, interrupting intents like "agent"; going back, "*", questions on the way and
+closings: dialogue/repair.py), and otherwise hands the input to the
 flow that owns the step. Every caller and agent turn goes into the call record through the store,
 redacted when the step collects a secret.
 
@@ -17,11 +18,12 @@ import datetime as dt
 import logging
 from typing import Any
 
-from voice_agent.dialogue.commands import COMMANDS, GLOBAL_INTENTS, cancel, language_in
+from voice_agent.dialogue import repair
+from voice_agent.dialogue.commands import COMMANDS, GLOBAL_INTENTS, language_in
 from voice_agent.dialogue.events import AgentTurn, CallerEvent, Reply
 from voice_agent.dialogue.flow import Ctx, Input, Step
 from voice_agent.dialogue.flows import Registry, default_registry
-from voice_agent.dialogue.keypad import CANCEL_KEY, END_KEY
+from voice_agent.dialogue.keypad import CLEAR_KEY, END_KEY
 from voice_agent.dialogue.prompts import Digits, Money, Prompts, join_segments
 from voice_agent.dialogue.session import Session
 from voice_agent.dialogue.validators import normalize_expiry
@@ -161,8 +163,8 @@ class Agent:
             return
         dtmf = None
         if event.dtmf is not None and event.dtmf.strip():
-            if CANCEL_KEY in event.dtmf:  # keypad rule: "*" cancels (dialogue/keypad.py)
-                cancel(self, ctx)
+            if CLEAR_KEY in event.dtmf:  # keypad rule: "*" clears the entry (dialogue/keypad.py)
+                repair.clear_entry(self, ctx)
                 return
             dtmf = event.dtmf.replace(END_KEY, "").replace(" ", "")
             if not dtmf:
@@ -173,6 +175,8 @@ class Agent:
             ctx.miss("unsure")
             return
         inp = self._understand(ctx, step, event, dtmf, confidence)
+        if repair.handle(self, ctx, inp):   # go back, a question on the way, a closing
+            return
         if step.strict and inp.value == "yes" and inp.text:
             self._double_check_yes(ctx, inp)
         if session.unsure is not None:

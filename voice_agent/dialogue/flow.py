@@ -38,6 +38,8 @@ class Step:
     # Strict steps: asked once when a bare yes/no is heard in the confirm band ("just to be
     # sure ..."); a second yes/no in that band is then taken (engine._strict_unsure).
     recheck: str = "confirm_recheck"
+    # An offer to repeat something ("repeat the confirmation code?"): "say it again" is a yes.
+    repeat_is_yes: bool = False
 
     @property
     def kind(self) -> str | None:
@@ -158,6 +160,7 @@ class Ctx:
         given = dict(params)
         params = {**(flow.step_params(self, self.session.step) if flow else {}), **given}
         self.session.ask_params = dict(params)
+        self.session.note_asked(state, params)
         self.replies.append(Reply(self.agent.step_of(state).prompt, dict(params)))
 
     def reask(self) -> None:

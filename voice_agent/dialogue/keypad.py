@@ -4,7 +4,8 @@ A caller's keys make one entry. Which keys end it depends on the question:
 - a menu, a yes/no question or a numbered pick (language, main menu, payment method, a charge,
   a dispute reason, a number of installments, a callback window) is answered by ONE key;
 - a number (account, PIN, card, amount, date, phone ...) ends with "#", or after a pause;
-- "*" ends any entry at once, and the dialogue takes it as "cancel" (back to the main menu).
+- "*" ends any entry at once, and the dialogue takes it as "clear": the entry is dropped and
+  the same question asked again (saying "cancel" is what ends a task).
 
 The dialogue decides what the keys mean (`Agent.step`); the voice pipeline and the phone line
 only need to know when the caller has finished keying, through `entry_complete`.
@@ -13,11 +14,11 @@ from __future__ import annotations
 
 from voice_agent.expect import EXPECTATIONS, MAX_KEYS, Expectation, expectation
 
-__all__ = ["END_KEY", "CANCEL_KEY", "PAUSE_S", "MAX_KEYS", "keypad_rule", "one_key_expectations",
+__all__ = ["END_KEY", "CLEAR_KEY", "PAUSE_S", "MAX_KEYS", "keypad_rule", "one_key_expectations",
            "entry_complete"]
 
 END_KEY = "#"          # ends a multi-key entry (never part of the value)
-CANCEL_KEY = "*"       # cancels, at every step
+CLEAR_KEY = "*"        # clears the entry and asks again, at every step
 PAUSE_S = 3.0          # a pause this long ends a multi-key entry without "#"
 
 
@@ -39,7 +40,7 @@ def entry_complete(expecting: str | None, keys: str, paused_s: float = 0.0,
     or the caller paused `pause_limit_s` after the last key."""
     if not keys:
         return False
-    if END_KEY in keys or CANCEL_KEY in keys:
+    if END_KEY in keys or CLEAR_KEY in keys:
         return True
     rule = keypad_rule(expecting)
     return rule.one_key or len(keys) >= rule.max_keys or paused_s >= pause_limit_s

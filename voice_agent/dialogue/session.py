@@ -47,6 +47,9 @@ class Session:
     unsure: tuple[str, Any] | None = None
     # The replies of the last agent turn, for "repeat" (re-rendered, so a language change applies).
     last_replies: list[Reply] = field(default_factory=list)
+    # The questions of the task so far, for "go back": (state, its parameters, the slots as they
+    # were when it was asked). Cleared at the menu and with the secrets (snapshots may hold them).
+    asked: list[tuple[str, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
     # Results for the end-of-call record and summary.
     payments: list[str] = field(default_factory=list)
     completed: list[str] = field(default_factory=list)
@@ -64,6 +67,28 @@ class Session:
         return self.state.split(".", 1)[1] if "." in self.state else ""
 
     def forget_secrets(self) -> None:
-        """Drop card/bank numbers and verification secrets from memory once they are used."""
+        """Drop card/bank numbers and verification secrets from memory once they are used
+        (the step history too: its snapshots of the slots may hold them)."""
         for key in SECRET_SLOTS:
             self.slots.pop(key, None)
+        self.asked.clear()
+
+    def note_asked(self, state: str, params: dict[str, Any]) -> None:
+        """Remember a question as it is asked; the menu starts a new task (no going back past
+        it), and a question asked again replaces its older entry."""
+        if state.startswith("menu."):
+            self.asked.clear()
+            return
+        if self.asked and self.asked[-1][0] == state:
+            self.asked.pop()
+        self.asked.append((state, dict(params), dict(self.slots)))
+
+    def previous_step(self) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
+        """The question before the current one in this flow, taken off the history (it is noted
+        again when asked); None at the first question of the flow."""
+        earlier = [i for i, (state, _, _) in enumerate(self.asked) if state != self.state]
+        if not earlier or self.asked[earlier[-1]][0].split(".", 1)[0] != self.flow:
+            return None
+        previous = self.asked[earlier[-1]]
+        del self.asked[earlier[-1]:]
+        return previous

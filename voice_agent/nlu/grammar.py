@@ -87,7 +87,10 @@ def _split_endings(phrase: str, ld: LocaleData) -> str:
 
 
 def grammar_phrases(ld: LocaleData, expect: str | None, language_names: list[str],
-                    choices: dict[str, list[str]] | None = None) -> list[str]:
+                    choices: dict[str, list[str]] | None = None,
+                    anywhere: list[str] = ()) -> list[str]:
+    """The phrases for ``expect``, the commands, and ``anywhere`` (what may be said at every
+    step besides them: "go back")."""
     if expect is None or expect in OPEN_ANSWERS:
         return []
     if expect == "intent":
@@ -111,7 +114,7 @@ def grammar_phrases(ld: LocaleData, expect: str | None, language_names: list[str
         if kind is None:
             return []
         phrases = kind_phrases(ld, kind, language_names)
-    phrases += _sentences(ld, COMMANDS)
+    phrases += _sentences(ld, COMMANDS) + list(anywhere)
     if ld.rejoin:
         phrases += [split for p in phrases if (split := _split_endings(p, ld)) != p]
     seen: set[str] = set()

@@ -219,4 +219,6 @@ class Understander:
     def grammar_phrases(self, lang: str, expect: str | None) -> list[str]:
         ld = self.locale(lang)
         methods = self.choices(lang, "payment_method") if expect == "payment_method" else None
-        return grammar_phrases(ld, expect, list(dict.fromkeys(self._name_phrases)), methods)
+        back = self.choices(lang, "conv_go_back").get("back", [])   # dialogue/repair.py
+        return grammar_phrases(ld, expect, list(dict.fromkeys(self._name_phrases)), methods,
+                               anywhere=back)

@@ -32,6 +32,8 @@ FLOW_MODULES = (
     "voice_agent.dialogue.flows.restore",
     "voice_agent.dialogue.flows.callback",
     "voice_agent.dialogue.flows.info",
+    # Issue 12: "cancel" asks first when money details were given.
+    "voice_agent.dialogue.flows.cancelling",
 )
 
 

@@ -29,6 +29,9 @@ BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express"
           "discover": "Discover"}
 AMOUNT_KEYS = {"1": "full", "2": "past_due", "3": "other"}
 METHOD_KEYS = {"1": "card", "2": "bank", "3": "saved"}
+# "Would you like me to repeat the confirmation code?" is asked at most this many times (issue 12:
+# an offer to repeat never loops); after the last repeat the call moves on.
+CODE_OFFERS = 2
 
 
 def _step(expecting: str, name: str, **kw) -> Step:
@@ -53,7 +56,8 @@ class PaymentFlow(Flow):
                         keypad="yes_no_keypad", strict=True,
                         recheck="pay_confirm_recheck"),
         "repeat_code": Step(expecting="confirm", prompt="pay_repeat_code",
-                            help="pay_repeat_code_help", keypad="yes_no_keypad"),
+                            help="pay_repeat_code_help", keypad="yes_no_keypad",
+                            repeat_is_yes=True),
     }
 
     # -- amount -----------------------------------------------------------------------------------
@@ -76,6 +80,7 @@ class PaymentFlow(Flow):
             ctx.session.ask_params = params
             ctx.session.misses = 0
             ctx.session.unsure = ("payment.amount", given)
+            ctx.session.note_asked("payment.amount", params)   # "go back" returns here
             ctx.say("readback_amount", value=Money(given))
             return
         ctx.ask("payment.amount", **params)
@@ -226,6 +231,7 @@ class PaymentFlow(Flow):
         if payment.confirmation not in session.payments:
             session.payments.append(payment.confirmation)
         slots["last_confirmation"] = payment.confirmation
+        slots["code_offers"] = 1
         ctx.say("pay_done", total=Money(payment.amount_cents + payment.fee_cents))
         ctx.say("pay_code", code=Spelled(payment.confirmation))
         ctx.say("pay_when", when=When(_moment(payment.created_at)))
@@ -242,8 +248,13 @@ class PaymentFlow(Flow):
         ctx.ask("payment.repeat_code")
 
     def on_repeat_code(self, ctx: Ctx, inp: Input) -> None:
+        slots = ctx.session.slots
         if inp.yes:
-            ctx.say("pay_code", code=Spelled(ctx.session.slots["last_confirmation"]))
+            ctx.say("pay_code", code=Spelled(slots["last_confirmation"]))
+            if slots.get("code_offers", 0) >= CODE_OFFERS:
+                ctx.finish("payment")
+                return
+            slots["code_offers"] = slots.get("code_offers", 0) + 1
             ctx.ask("payment.repeat_code")
         elif inp.no:
             ctx.finish("payment")
