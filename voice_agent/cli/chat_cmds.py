@@ -2,9 +2,9 @@
 
 Interactive when standard input is a terminal (an accessible channel for callers who cannot hear
 or speak); scripted otherwise: one caller turn per line, `dtmf:KEYS` is keypad input - and so is
-a line of nothing but digits, `*` and `#` (`1`, `4321#`), as a caller typing on a phone's keypad
-means it - an empty line is silence, the end of input is a hang-up. `--json` prints one JSON object per agent turn:
-{"say", "lang", "expecting", "state", "ended"} and "outcome" on the last one.
+a line of nothing but digits, `*` and `#` (`1`, `4321#`), as someone typing a phone's keys means
+it - an empty line is silence, the end of input is a hang-up. `--json` prints one JSON object
+per agent turn: {"say", "lang", "expecting", "state", "ended"} and "outcome" on the last one.
 """
 from __future__ import annotations
 

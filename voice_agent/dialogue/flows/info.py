@@ -63,6 +63,9 @@ class SecurityFlow(Flow):
     name = "security"
     intents = ("security_tips",)
     interrupts = True
+    # Where the caller's own account of what happened is the answer ("someone used my PIN" as
+    # a dispute reason), a fraud story is that answer, not a question.
+    not_interrupting = frozenset({"charge", "dispute_reason"})
 
     def begin(self, ctx: Ctx) -> None:
         for key in ("security_official", "security_never", "security_pressure",

@@ -89,3 +89,14 @@ def test_security_question_at_the_menu_is_the_request(demo_agent):
         turn = call.say(said)
         assert turn.state == "menu.more" and "security_report" in reply_keys(turn), lang
         assert agent.settings["official_phone"] in turn.say
+
+
+def test_a_fraud_story_given_as_a_dispute_reason_is_the_reason(demo_agent):
+    agent, _ = demo_agent()
+    call = Call(agent, lang="en")
+    call.say("dispute a charge")
+    call.verify()
+    call.say("internet")
+    turn = call.say("someone used my pin without asking me")
+    assert turn.state == "dispute.confirm", turn.state
+    assert "security_official" not in reply_keys(turn)
