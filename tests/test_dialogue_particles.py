@@ -46,7 +46,8 @@ def test_final_consonant():
     ("1 1 1 2[을/를]", "1 1 1 2를"),                                   # 이: a vowel
     ("US$98.00[을/를]", "US$98.00를"),                                 # read as 달러
     ("US$98.00[이/가] 있어서", "US$98.00가 있어서"),
-    ("?[을/를]", "?을(를)"),                                            # unknown: both, as written
+    ("?[을/를]", "?를"),                     # unknown: one form, never "을(를)" read aloud
+    ("1 1 1 1,[으로/로]", "1 1 1 1,로"),                               # punctuation is not read
     ("두 개: 카드[을/를] 계정[을/를]", "두 개: 카드를 계정을"),
     ("괄호 [없음]", "괄호 [없음]"),
 ])

@@ -1,9 +1,10 @@
 """`voice-agent chat`: the call dialogue as text, for a terminal or a script.
 
 Interactive when standard input is a terminal (an accessible channel for callers who cannot hear
-or speak); scripted otherwise: one caller turn per line, `dtmf:KEYS` is keypad input, an empty
-line is silence, the end of input is a hang-up. `--json` prints one JSON object per agent turn:
-{"say", "lang", "expecting", "state", "ended"} and "outcome" on the last one.
+or speak); scripted otherwise: one caller turn per line, `dtmf:KEYS` is keypad input - and so is
+a line of nothing but digits, `*` and `#` (`1`, `4321#`), as someone typing a phone's keys means
+it - an empty line is silence, the end of input is a hang-up. `--json` prints one JSON object
+per agent turn: {"say", "lang", "expecting", "state", "ended"} and "outcome" on the last one.
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import sys
 from typing import TextIO
 
 DTMF_KEYS = set("0123456789*#ABCD")
+# A bare line of these is keypad input; the letter keys A-D need `dtmf:` ("a" is a word).
+BARE_KEYS = set("0123456789*#")
 
 
 def register(sub, common) -> None:
@@ -38,6 +41,9 @@ def parse_line(line: str):
         return CallerEvent(dtmf=keys)
     if not text.strip():
         return CallerEvent()
+    keys = text.replace(" ", "").replace("\t", "")
+    if set(keys) <= BARE_KEYS:
+        return CallerEvent(dtmf=keys)
     return CallerEvent(text=text.strip())
 
 

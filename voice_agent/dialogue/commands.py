@@ -56,15 +56,23 @@ def goodbye(agent: Agent, ctx: Ctx, inp: Input | None = None) -> None:
 
 def change_language(agent: Agent, ctx: Ctx, inp: Input | None = None) -> None:
     """Switch at once when a language is named ("in Spanish please"), else offer the menu;
-    either way the call then returns to the question it was at."""
+    either way the call then returns to the question it was at. Naming the call's own language
+    ("no, en español") keeps it. A named language is the caller's choice: the flow at hand may
+    take it as its answer (`language_named`: the offer of the account's language does)."""
     session = ctx.session
     code = language_in(agent, (inp.text if inp else None) or "", session.lang)
-    if code is None or code == session.lang:
+    if code is None:
         session.resume = (session.state, dict(session.ask_params))
         agent.registry.flows["language"].begin(ctx)
         return
+    session.lang_chosen = True
+    flow = agent.registry.flows.get(session.flow)
+    answer = getattr(flow, "language_named", None)
+    if answer is not None and answer(ctx, code):
+        return
+    kept = code == session.lang
     session.lang = code
-    ctx.say("language_changed")
+    ctx.say("language_set" if kept else "language_changed")
     session.misses = 0
     ctx.reask()
 

@@ -186,7 +186,7 @@ class Agent:
             if inp.intent in GLOBAL_INTENTS:
                 COMMANDS[inp.intent](self, ctx, inp)
                 return
-            flow = self.registry.interrupting(inp.intent)
+            flow = self.registry.interrupting(inp.intent, step.expecting)
             if flow is not None and session.flow != flow.name:
                 session.resume = (session.state, dict(session.ask_params))
                 self.start_flow(ctx, flow.name)

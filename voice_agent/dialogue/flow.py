@@ -84,6 +84,7 @@ class Flow:
     needs_account: ClassVar[bool] = False       # verify the caller first (request remembered)
     menu_key: ClassVar[str | None] = None       # keypad digit at the main menu
     interrupts: ClassVar[bool] = False          # its intent is honoured at every step
+    not_interrupting: ClassVar[frozenset[str]] = frozenset()   # ... except at these `expecting`
     steps: ClassVar[dict[str, Step]] = {}
 
     def begin(self, ctx: Ctx) -> None:

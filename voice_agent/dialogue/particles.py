@@ -21,6 +21,8 @@ from typing import Any
 HANGUL_FIRST, HANGUL_LAST = 0xAC00, 0xD7A3
 JONGSEONG_COUNT = 28       # final-consonant slots per syllable block (0: none)
 RIEUL = 8                  # the slot of ㄹ as a final consonant
+# Characters not read aloud: the sound before them decides a particle after them.
+SILENT = " .,;:!?)]}\"'…-"
 
 
 def final_consonant(syllable: str) -> int | None:
@@ -60,7 +62,9 @@ class ParticleRules:
         return re.compile(rf"\[({alternatives})\]")
 
     def last_sound(self, before: str) -> str | None:
-        """The syllable the text before a particle ends with when read aloud, if known."""
+        """The syllable the text before a particle ends with when read aloud, if known.
+        Punctuation and spaces are not read, so the word before them decides ("1 1 1 1,")."""
+        before = before.rstrip(SILENT)
         for pattern, syllable in self.endings:
             if pattern.search(before):
                 return syllable
@@ -76,7 +80,9 @@ class ParticleRules:
         syllable = self.last_sound(before)
         slot = final_consonant(syllable) if syllable else None
         if slot is None:
-            return f"{first}({second})"     # the written convention when the sound is unknown
+            # The written convention "을(를)" would be read aloud as it stands: a caller hears
+            # one form, the one after a vowel (what most values the table cannot read end in).
+            return second
         if slot == 0 or (slot == RIEUL and first in self.rieul_takes_second):
             return second
         return first

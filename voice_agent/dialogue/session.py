@@ -42,6 +42,8 @@ class Session:
     misses: int = 0
     last_miss: str | None = None
     verify_failures: int = 0
+    # The caller chose the call's language (menu, "in Spanish please"): never offer another.
+    lang_chosen: bool = False
     locked_seen: bool = False
     # An unsure value awaiting "is that right?": (state, value).
     unsure: tuple[str, Any] | None = None

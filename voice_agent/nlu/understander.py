@@ -28,6 +28,9 @@ COMMAND_CONFIDENCE = 0.9
 AMOUNT_INTENTS = {"pay_bill", "schedule_payment", "payment_arrangement"}
 # A command this sure wins over a value found in passing ("say it one more time" at the PIN step).
 COMMAND_CONFIDENCE = 0.9
+# A number that makes up this little of a request at a digits step was said in passing ("me
+# llegó un mensaje pidiendo mi tarjeta"): the request is reported, not the digit.
+PASSING_COVERAGE = 0.6
 # Intents whose sentences may carry a date ("pay on friday"); elsewhere "now" is not a date.
 # An ambiguous utterance (intent None) keeps its values too: the dialogue asks which was meant.
 DATE_INTENTS = {"pay_bill", "schedule_payment", "payment_arrangement", "restore_service"}
@@ -105,6 +108,9 @@ class Understander:
         if value is not None and match.intent in COMMAND_INTENTS \
                 and match.confidence >= COMMAND_CONFIDENCE and coverage < 1.0:
             value = None   # "one more time" at the PIN step is a request, not the digit 1
+        if value is not None and kind == "digits" and coverage < PASSING_COVERAGE \
+                and match.intent not in (None, "out_of_scope"):
+            value = None   # "un mensaje pidiendo mi tarjeta": an article, not the digit 1
         if value is None:
             return Understanding(text, match.intent, match.confidence, expect, None,
                                  match.intent)

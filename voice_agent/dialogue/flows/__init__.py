@@ -57,9 +57,13 @@ class Registry:
     def get(self, name_or_intent: str) -> Flow | None:
         return self.flows.get(name_or_intent) or self.by_intent.get(name_or_intent)
 
-    def interrupting(self, intent: str | None) -> Flow | None:
+    def interrupting(self, intent: str | None, expecting: str | None = None) -> Flow | None:
+        """The flow an intent starts at any step (`interrupts`), unless the step waiting for
+        ``expecting`` is one the flow leaves alone (`Flow.not_interrupting`)."""
         flow = self.by_intent.get(intent or "")
-        return flow if flow is not None and flow.interrupts else None
+        if flow is None or not flow.interrupts or expecting in flow.not_interrupting:
+            return None
+        return flow
 
 
 def default_registry(modules: Iterable[str] = FLOW_MODULES) -> Registry:

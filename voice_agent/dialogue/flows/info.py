@@ -3,7 +3,8 @@
 The ways to pay come from settings["payment_options"] (key, fee in cents; their words per
 language in locales/<lang>/language.toml) and the fees for paying on this line from
 settings["fees"], so a utility changes them without code. The security advice names the official
-number (settings["official_phone"]) and what the company never asks for.
+number (settings["official_phone"]), what the company never asks for, by text, email or call, and
+how to report a suspicious one.
 """
 from __future__ import annotations
 
@@ -56,14 +57,27 @@ class FeesFlow(Flow):
 
 
 class SecurityFlow(Flow):
+    """Answered at any step and before any verification ("someone texted me for my card number,
+    was that you?" at the PIN prompt): the advice, then the question the call was at."""
+
     name = "security"
     intents = ("security_tips",)
+    interrupts = True
+    # Where the caller's own account of what happened is the answer ("someone used my PIN" as
+    # a dispute reason), a fraud story is that answer, not a question.
+    not_interrupting = frozenset({"charge", "dispute_reason"})
 
     def begin(self, ctx: Ctx) -> None:
         for key in ("security_official", "security_never", "security_pressure",
-                    "security_after"):
+                    "security_after", "security_report"):
             ctx.say(key)
-        ctx.finish("security advice")
+        resume = ctx.session.resume
+        if resume and not resume[0].startswith("menu."):
+            ctx.session.completed.append("security advice")
+            ctx.resume()
+        else:   # asked at the menu: the advice was the request
+            ctx.session.resume = None
+            ctx.finish("security advice")
 
 
 FLOWS = [PaymentOptionsFlow(), FeesFlow(), SecurityFlow()]

@@ -40,6 +40,7 @@ class LanguageFlow(Flow):
             ctx.miss("no_match")
             return
         ctx.session.lang = code
+        ctx.session.lang_chosen = True
         ctx.say("language_set")
         if ctx.session.resume:
             ctx.resume()
