@@ -38,6 +38,13 @@ class Step:
     # Strict steps: asked once when a bare yes/no is heard in the confirm band ("just to be
     # sure ..."); a second yes/no in that band is then taken (engine._strict_unsure).
     recheck: str = "confirm_recheck"
+    # A read-back: the flow's steps whose answers the caller may change here ("no, make it sixty
+    # twenty five", "use my bank account instead"); the engine hands the new answer to that step
+    # and the flow reads back again (engine._correct).
+    corrects: tuple[str, ...] = ()
+    # The choice list (locales/<lang>/choices*.toml) a step's answers come from, for a step whose
+    # answer is a choice rather than a value kind: how a correction naming it is recognised.
+    choices: str | None = None
 
     @property
     def kind(self) -> str | None:

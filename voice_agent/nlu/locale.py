@@ -75,6 +75,8 @@ class LocaleData:
     date: dict[str, Any]
     slot_cues: dict[str, list[tuple[str, ...]]]
     keyphrases: list[Keyphrase] = field(default_factory=list)   # keywords.toml
+    # "scratch that", "no mejor", "아니": the value said after the last one wins (values.toml).
+    corrections: list[tuple[str, ...]] = field(default_factory=list)
     require_keyword: frozenset[str] = frozenset()   # intents that win only with a keyphrase
 
     @classmethod
@@ -124,6 +126,7 @@ class LocaleData:
             date=date,
             slot_cues={k: _phrases(v) for k, v in values.get("slot_cues", {}).items()},
             keyphrases=keyphrases, require_keyword=frozenset(require),
+            corrections=_phrases(values.get("corrections", {}).get("markers")),
         )
 
     def without_fillers(self, words: list[str]) -> list[str]:

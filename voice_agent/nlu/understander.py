@@ -13,7 +13,9 @@ from voice_agent.nlu.locale import LocaleData
 from voice_agent.nlu.models import COMMAND_INTENTS, KINDS, Understanding, kind_for
 from voice_agent.nlu.text import tokens
 from voice_agent.nlu.values import (
+    after_corrections,
     find_phrases,
+    first_correction,
     is_loose,
     parse_amount,
     parse_digits,
@@ -28,6 +30,10 @@ COMMAND_CONFIDENCE = 0.9
 AMOUNT_INTENTS = {"pay_bill", "schedule_payment", "payment_arrangement"}
 # A command this sure wins over a value found in passing ("say it one more time" at the PIN step).
 COMMAND_CONFIDENCE = 0.9
+# Kinds a caller corrects mid-sentence ("forty dollars scratch that fifty"): the value said after
+# the last correction marker wins. A yes/no or a language name is not corrected this way ("no"
+# is itself a marker).
+CORRECTABLE_KINDS = {"digits", "amount", "number", "date", "expiry"}
 # Intents whose sentences may carry a date ("pay on friday"); elsewhere "now" is not a date.
 # An ambiguous utterance (intent None) keeps its values too: the dialogue asks which was meant.
 DATE_INTENTS = {"pay_bill", "schedule_payment", "payment_arrangement", "restore_service"}
@@ -37,6 +43,16 @@ def _a_word_for_one(run: list) -> bool:
     """"quiero programar un pago", "make one payment": a lone small number with no money word
     is an article or a count, not an amount."""
     return len(run) == 1 and run[0].value < 10
+
+
+def _digit_string_apart(run: list) -> list[list]:
+    """"팔 육 사 이 오십 달러": a number said digit by digit (a PIN, an account number) and a
+    whole number right after it (the amount) are two values, not one run of digits."""
+    for i, chunk in enumerate(run):
+        if i >= 2 and chunk.value >= 10 and len(set(chunk.digits)) > 1 \
+                and all(len(c.digits) == 1 for c in run[:i]):
+            return [run[:i], run[i:]]
+    return [run]
 
 
 class Understander:
@@ -97,13 +113,14 @@ class Understander:
             values = self.mixed_values(words, ld, today or dt.date.today(), match.intent)
             return Understanding(text, match.intent, match.confidence, expect, values or None,
                                  match.intent)
+        corrected = False
         if not parsed:
-            value = self._parse(kind, words, ld, today or dt.date.today())
+            value, corrected = self._parse_corrected(kind, words, ld, today or dt.date.today())
         if value is None and kind == "yes_no" and match.intent in ("affirm", "deny"):
             value = "yes" if match.intent == "affirm" else "no"
         coverage = self._coverage(kind, words, ld) if value is not None else 0.0
         if value is not None and match.intent in COMMAND_INTENTS \
-                and match.confidence >= COMMAND_CONFIDENCE and coverage < 1.0:
+                and match.confidence >= COMMAND_CONFIDENCE and coverage < 1.0 and not corrected:
             value = None   # "one more time" at the PIN step is a request, not the digit 1
         if value is None:
             return Understanding(text, match.intent, match.confidence, expect, None,
@@ -114,13 +131,32 @@ class Understander:
         return Understanding(text, intent, coverage, expect, value, match.intent)
 
     # -- values ---------------------------------------------------------------------------------
+    def only_number(self, text: str, lang: str) -> bool:
+        """Nothing but a number was said ("fifty", "1 2 3"): a value with no request in it."""
+        ld = self.locale(lang)
+        split = ld.numbers.split(self.words(text, lang))
+        return bool(split) and all(ld.numbers.is_number_word(w) or w.isdigit()
+                                   or w in ld.numbers.connectors for w in split)
+
     def parse_value(self, kind: str, text: str, lang: str, today: dt.date | None = None) -> Any:
         """The value of ``kind`` (or of a dialogue ``expecting``) said in ``text``, or None."""
         resolved = kind_for(kind)
         if resolved is None:
             raise ValueError(f"unknown value kind {kind!r} (kinds: {', '.join(KINDS)})")
         ld = self.locale(lang)
-        return self._parse(resolved, self.words(text, lang), ld, today or dt.date.today())
+        return self._parse_corrected(resolved, self.words(text, lang), ld,
+                                     today or dt.date.today())[0]
+
+    def _parse_corrected(self, kind: str, words: list[str], ld: LocaleData, today: dt.date
+                         ) -> tuple[Any, bool]:
+        """(value, corrected): the value said after the last correction marker when there is
+        one ("tres no mejor dos pagos" is 2, corrected), else the value of all the words."""
+        tail = after_corrections(words, ld) if kind in CORRECTABLE_KINDS else None
+        if tail:
+            value = self._parse(kind, tail, ld, today)
+            if value is not None:
+                return value, True
+        return self._parse(kind, words, ld, today), False
 
     def _parse(self, kind: str, words: list[str], ld: LocaleData, today: dt.date) -> Any:
         if not words:
@@ -151,7 +187,12 @@ class Understander:
 
     def mixed_values(self, words: list[str], ld: LocaleData, today: dt.date,
                      intent: str | None) -> dict[str, Any]:
-        """Values said along with an intent: "pay fifty dollars on account one two three four"."""
+        """Values said along with an intent: "pay fifty dollars on account one two three four".
+        After a correction marker the values said again replace the earlier ones."""
+        marker = first_correction(words, ld)
+        if marker is not None:
+            before = self.mixed_values(words[:marker[0]], ld, today, intent)
+            return {**before, **self.mixed_values(words[marker[1]:], ld, today, intent)}
         nw = ld.numbers
         split = nw.split(words)
         chunks = nw.chunks(split)
@@ -166,14 +207,19 @@ class Understander:
                 runs[-1].append(chunk)
             else:
                 runs.append([chunk])
+        runs = [part for run in runs for part in _digit_string_apart(run)]
         money = [p for p in (*ld.currency_major, *ld.currency_minor, *ld.decimal_point)]
         cues = ld.slot_cues.get("account_number", [])
+        pin_cues = ld.slot_cues.get("pin", [])
         used: set[int] = set()
         for run in runs:
             start, end = run[0].start, run[-1].end
             after = split[end:end + 2]
             before = split[max(0, start - 3):start]
-            if find_phrases(before, cues, is_loose(ld)) and "account_number" not in values:
+            if find_phrases(before, pin_cues, is_loose(ld)) and "pin" not in values:
+                # "my pin is four three two one": verification uses it without asking
+                values["pin"] = "".join(c.digits for c in run)
+            elif find_phrases(before, cues, is_loose(ld)) and "account_number" not in values:
                 values["account_number"] = "".join(c.digits for c in run)
             elif (find_phrases(after, money, is_loose(ld)) or (
                     intent in AMOUNT_INTENTS | {None} and not _a_word_for_one(run))) \

@@ -44,14 +44,14 @@ class PaymentFlow(Flow):
     steps = {
         "amount": _step("amount", "amount", readback="amount"),
         "amount_other": _step("amount", "amount_other", readback="amount"),
-        "method": _step("payment_method", "method"),
+        "method": _step("payment_method", "method", choices="payment_method"),
         "card_number": _step("card_number", "card_number"),
         "card_expiry": _step("card_expiry", "card_expiry"),
         "routing_number": _step("routing_number", "routing_number"),
         "bank_account_number": _step("bank_account_number", "bank_account_number"),
         "confirm": Step(expecting="confirm", prompt="pay_confirm", help="pay_confirm_help",
                         keypad="yes_no_keypad", strict=True,
-                        recheck="pay_confirm_recheck"),
+                        recheck="pay_confirm_recheck", corrects=("amount", "method")),
         "repeat_code": Step(expecting="confirm", prompt="pay_repeat_code",
                             help="pay_repeat_code_help", keypad="yes_no_keypad"),
     }
@@ -59,6 +59,7 @@ class PaymentFlow(Flow):
     # -- amount -----------------------------------------------------------------------------------
     def begin(self, ctx: Ctx) -> None:
         account = ctx.account(refresh=True)
+        ctx.session.slots.pop("method", None)   # a method belongs to the payment it was given for
         given = ctx.session.slots.pop("amount", None)
         if account.balance_cents <= 0 and not isinstance(given, int):
             ctx.say("pay_nothing_due")
@@ -125,7 +126,10 @@ class PaymentFlow(Flow):
             ctx.miss(problem)
             return False
         ctx.session.slots["amount"] = amount
-        self._ask_method(ctx)
+        if ctx.session.slots.get("method") is not None:
+            self._ask_confirm(ctx)   # the amount changed at the read-back: read back again
+        else:
+            self._ask_method(ctx)
         return True
 
     # -- method -----------------------------------------------------------------------------------
