@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from voice_agent.cards import card_brand
-from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
+from voice_agent.dialogue.flow import Ctx, Flow, Input, Step, most_specific_choice
 from voice_agent.dialogue.flows.consent import answer_consent, submit
 from voice_agent.dialogue.flows.summary import note, reference
 from voice_agent.dialogue.prompts import Digits, Money, Prompt, Spelled, When
@@ -29,6 +29,8 @@ BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express"
           "discover": "Discover"}
 AMOUNT_KEYS = {"1": "full", "2": "past_due", "3": "other"}
 METHOD_KEYS = {"1": "card", "2": "bank", "3": "saved"}
+# Session slot: the method named along with the amount (a choice key), used instead of asking.
+METHOD_SAID = "method_said"
 
 
 def _step(expecting: str, name: str, **kw) -> Step:
@@ -83,6 +85,7 @@ class PaymentFlow(Flow):
 
     def on_amount(self, ctx: Ctx, inp: Input) -> None:
         account = ctx.account()
+        self._note_method(ctx, inp)
         choice = AMOUNT_KEYS.get(inp.dtmf or "") if inp.dtmf else None
         if inp.dtmf is None:
             if isinstance(inp.value, int):
@@ -104,6 +107,7 @@ class PaymentFlow(Flow):
                 max=Money(int(limits["max_cents"])))
 
     def on_amount_other(self, ctx: Ctx, inp: Input) -> None:
+        self._note_method(ctx, inp)
         cents = inp.value
         if inp.dtmf is not None:  # keyed as dollars and cents without a point: 5000 is $50.00
             digits = only_digits(inp.dtmf)
@@ -133,7 +137,19 @@ class PaymentFlow(Flow):
         return True
 
     # -- method -----------------------------------------------------------------------------------
+    def _note_method(self, ctx: Ctx, inp: Input) -> None:
+        """"Fifty dollars on my saved card": a method named word for word with the amount is
+        kept, so the method question is not asked."""
+        table = ctx.nlu.choices(ctx.lang, "payment_method")
+        said = most_specific_choice(inp.text, table, ctx.language.joined_words) if inp.text \
+            else None
+        ctx.session.slots[METHOD_SAID] = said
+
     def _ask_method(self, ctx: Ctx) -> None:
+        said = ctx.session.slots.pop(METHOD_SAID, None)
+        if said is not None and (said != "saved" or self._saved(ctx) is not None):
+            self._choose_method(ctx, said)
+            return
         saved = self._saved(ctx)
         fees = {f"{kind}_fee": fee_text(ctx.settings.fee_cents(kind)) for kind in ("card", "bank")}
         option = (Prompt("pay_method_saved_option", {"method": describe(saved)}) if saved
@@ -146,6 +162,9 @@ class PaymentFlow(Flow):
 
     def on_method(self, ctx: Ctx, inp: Input) -> None:
         choice = METHOD_KEYS.get(inp.dtmf or "") if inp.dtmf else ctx.choice(inp, "payment_method")
+        self._choose_method(ctx, choice)
+
+    def _choose_method(self, ctx: Ctx, choice: str | None) -> None:
         if choice == "saved" and self._saved(ctx) is not None:
             ctx.session.slots["method"] = self._saved(ctx)
             self._ask_confirm(ctx)
