@@ -144,3 +144,35 @@ def test_an_amount_alone_still_asks_the_method(demo_agent):
     call = Call(agent)
     call.verified("pay my bill", "100200300", "4321")
     assert call.say("fifty dollars").expecting == "payment_method"
+
+
+def test_a_scheduled_payment_read_back_takes_a_new_amount_date_and_method(demo_agent):
+    agent, store = demo_agent()
+    call = Call(agent)
+    call.verified("schedule a payment", "100200300", "4321")
+    for text in ("yes", "tomorrow", "twenty dollars"):
+        call.say(text)
+    assert "$20.00" in call.say("saved card").say
+    turn = call.say("actually make it thirty")
+    assert turn.expecting == "confirm" and "$30.00" in turn.say
+    assert call.say("no, use a bank account").expecting == "routing_number"
+    call.keys("011000015#")
+    turn = call.keys("123456789#")
+    assert turn.expecting == "confirm" and "$30.00" in turn.say
+    call.say("yes")
+    paid = store.payments(account="100200300")
+    assert [(p.amount_cents, p.method, p.status) for p in paid] == [(3000, "bank", "scheduled")]
+
+
+def test_an_arrangement_read_back_takes_a_new_count_and_keeps_the_method(demo_agent):
+    agent, store = demo_agent()
+    call = Call(agent, lang="es")
+    call.verified("quiero un plan de pagos", "200300400", "2468")
+    call.say("tres pagos")
+    call.say("tarjeta")
+    call.keys("4111111111111111#")
+    assert call.keys("1230#").expecting == "confirm"
+    turn = call.say("no, mejor dos pagos")
+    assert turn.expecting == "confirm" and "2 pagos" in turn.say and "1 1 1 1" in turn.say
+    call.say("sí")
+    assert [p.amount_cents for p in store.payments(account="200300400")] == [3625, 3625]

@@ -270,15 +270,18 @@ class Agent:
         session = ctx.session
         flow = self.registry.flows[session.flow]
         for name in step.corrects:
-            target = flow.steps[name]
+            owner_name, _, name = name.rpartition(".")   # "paymethod.method": another flow's
+            owner = self.registry.flows[owner_name] if owner_name else flow
+            target = owner.steps[name]
             value = (self.nlu.parse_value(target.kind, inp.text, ctx.lang, today=ctx.today)
                      if target.kind else None)
             if value is None and not (target.choices and ctx.choice(inp, target.choices)):
                 continue
-            session.state = f"{flow.name}.{name}"
+            ctx.correct_from(session.state)   # the read-back, asked again once complete
+            session.state = f"{owner.name}.{name}"
             session.misses = 0
-            session.ask_params = flow.step_params(ctx, name)
-            flow.handle(ctx, name, Input(text=inp.text, dtmf=None, intent=None, value=value,
+            session.ask_params = owner.step_params(ctx, name)
+            owner.handle(ctx, name, Input(text=inp.text, dtmf=None, intent=None, value=value,
                                          confidence=inp.confidence, kind=target.kind))
             return True
         return False

@@ -25,6 +25,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from voice_agent.dialogue.session import Session
 
 
+# Session slot: the read-back whose earlier answer the caller is changing (Ctx.correcting).
+CORRECTING_SLOT = "correcting"
+
+
 @dataclass(frozen=True)
 class Step:
     """One question a flow asks."""
@@ -142,6 +146,17 @@ class Ctx:
     def today(self) -> dt.date:
         return self.session.today or dt.date.today()
 
+    @property
+    def correcting(self) -> bool:
+        """The caller is changing an answer given before a read-back (engine._correct): once the
+        flow has what it needs again it reads back again instead of asking the later questions
+        anew. Lasts until that read-back is asked again or the call is back at the menu."""
+        return CORRECTING_SLOT in self.session.slots
+
+    def correct_from(self, state: str) -> None:
+        """Start changing an answer given before the read-back at ``state``."""
+        self.session.slots[CORRECTING_SLOT] = state
+
     def account(self, refresh: bool = False):
         """The verified account (fresh from the store once per turn)."""
         if self.session.account is None:
@@ -160,6 +175,8 @@ class Ctx:
             state = f"{self.session.flow}.{state}"
         if state != self.session.state:
             self.session.misses = 0
+        if state.startswith("menu.") or self.session.slots.get(CORRECTING_SLOT) == state:
+            self.session.slots.pop(CORRECTING_SLOT, None)
         self.session.state = state
         flow = self.agent.registry.flows.get(self.session.flow)
         given = dict(params)

@@ -61,7 +61,6 @@ class PaymentFlow(Flow):
     # -- amount -----------------------------------------------------------------------------------
     def begin(self, ctx: Ctx) -> None:
         account = ctx.account(refresh=True)
-        ctx.session.slots.pop("method", None)   # a method belongs to the payment it was given for
         given = ctx.session.slots.pop("amount", None)
         if account.balance_cents <= 0 and not isinstance(given, int):
             ctx.say("pay_nothing_due")
@@ -130,7 +129,7 @@ class PaymentFlow(Flow):
             ctx.miss(problem)
             return False
         ctx.session.slots["amount"] = amount
-        if ctx.session.slots.get("method") is not None:
+        if ctx.correcting and ctx.session.slots.get("method") is not None:
             self._ask_confirm(ctx)   # the amount changed at the read-back: read back again
         else:
             self._ask_method(ctx)
