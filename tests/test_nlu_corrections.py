@@ -68,3 +68,13 @@ def test_a_correction_with_the_request_replaces_the_earlier_value(nlu):
 ])
 def test_only_a_number(nlu, lang, text, bare):
     assert nlu.only_number(text, lang) is bare
+
+
+def test_grammars_let_callers_correct_and_give_a_pin(nlu):
+    """A recogniser held to a step's grammar must be able to hear the correction words and,
+    at the open question, the PIN cue."""
+    assert {"scratch that", "i mean"} <= set(nlu.grammar_phrases("en", "amount"))
+    assert "mejor" in nlu.grammar_phrases("es", "installments")
+    assert "pin" in nlu.grammar_phrases("en", "intent")
+    assert "비밀번호" in nlu.grammar_phrases("ko", "intent")
+    assert "scratch that" not in nlu.grammar_phrases("en", "confirm")

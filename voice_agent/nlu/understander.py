@@ -13,6 +13,7 @@ from voice_agent.nlu.locale import LocaleData
 from voice_agent.nlu.models import COMMAND_INTENTS, KINDS, Understanding, kind_for
 from voice_agent.nlu.text import tokens
 from voice_agent.nlu.values import (
+    CORRECTABLE_KINDS,
     after_corrections,
     find_phrases,
     first_correction,
@@ -30,10 +31,6 @@ COMMAND_CONFIDENCE = 0.9
 AMOUNT_INTENTS = {"pay_bill", "schedule_payment", "payment_arrangement"}
 # A command this sure wins over a value found in passing ("say it one more time" at the PIN step).
 COMMAND_CONFIDENCE = 0.9
-# Kinds a caller corrects mid-sentence ("forty dollars scratch that fifty"): the value said after
-# the last correction marker wins. A yes/no or a language name is not corrected this way ("no"
-# is itself a marker).
-CORRECTABLE_KINDS = {"digits", "amount", "number", "date", "expiry"}
 # Intents whose sentences may carry a date ("pay on friday"); elsewhere "now" is not a date.
 # An ambiguous utterance (intent None) keeps its values too: the dialogue asks which was meant.
 DATE_INTENTS = {"pay_bill", "schedule_payment", "payment_arrangement", "restore_service"}
