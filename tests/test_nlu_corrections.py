@@ -77,4 +77,3 @@ def test_grammars_let_callers_correct_and_give_a_pin(nlu):
     assert "mejor" in nlu.grammar_phrases("es", "installments")
     assert "pin" in nlu.grammar_phrases("en", "intent")
     assert "비밀번호" in nlu.grammar_phrases("ko", "intent")
-    assert "scratch that" not in nlu.grammar_phrases("en", "confirm")
