@@ -77,3 +77,14 @@ def test_grammars_let_callers_correct_and_give_a_pin(nlu):
     assert "mejor" in nlu.grammar_phrases("es", "installments")
     assert "pin" in nlu.grammar_phrases("en", "intent")
     assert "비밀번호" in nlu.grammar_phrases("ko", "intent")
+
+
+@pytest.mark.parametrize("lang,table,text,key", [
+    ("en", "payment_method", "card no wait bank account", "bank"),
+    ("es", "payment_method", "con la tarjeta no mejor con el banco", "bank"),
+    ("ko", "payment_method", "카드 아니 은행 계좌로", "bank"),
+    ("en", "amount_choice", "the full balance no wait just the past due", "past_due"),
+    ("es", "payment_method", "tarjeta no", "card"),
+])
+def test_the_choice_named_last_wins(nlu, lang, table, text, key):
+    assert nlu.match_choice(text, lang, nlu.choices(lang, table))[0] == key

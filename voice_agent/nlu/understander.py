@@ -255,9 +255,16 @@ class Understander:
 
     def match_choice(self, text: str, lang: str, choices: dict[str, list[str]]
                      ) -> tuple[str | None, float]:
+        """The choice named in ``text``; after a correction marker ("card, no wait, bank
+        account") the choice named last wins."""
         ld = self.locale(lang)
-        return choice_lists.match_choice(text, choices, ld.fillers, ld.keep,
-                                         char_mode=ld.match_units == "char_bigrams")
+        tail = after_corrections(self.words(text, lang), ld)
+        for said in ([" ".join(tail)] if tail else []) + [text]:
+            key, score = choice_lists.match_choice(said, choices, ld.fillers, ld.keep,
+                                                   char_mode=ld.match_units == "char_bigrams")
+            if key is not None or said == text:
+                return key, score
+        return None, 0.0
 
     def grammar_phrases(self, lang: str, expect: str | None) -> list[str]:
         ld = self.locale(lang)
