@@ -13,6 +13,10 @@ CORRECTED = [
     ("es", "amount", "cuarenta dólares no perdón cincuenta", 5000),
     ("ko", "amount", "사십 달러 아니 오십 달러", 5000),
     ("ko", "amount", "아니요 육십 달러로 해 주세요", 6000),
+    # markers that are fillers elsewhere ("i mean", "actually", "digo") still correct
+    ("en", "amount", "forty dollars i mean fifty", 5000),
+    ("en", "amount", "seventy actually sixty five", 6500),
+    ("es", "amount", "treinta dólares digo treinta y cinco", 3500),
 ]
 
 

@@ -129,13 +129,15 @@ class LocaleData:
             corrections=_phrases(values.get("corrections", {}).get("markers")),
         )
 
-    def without_fillers(self, words: list[str]) -> list[str]:
-        """Fillers dropped, and endings the recogniser wrote apart glued back on.
+    def without_fillers(self, words: list[str], keep_corrections: bool = False) -> list[str]:
+        """Fillers dropped, and endings the recogniser wrote apart glued back on; with
+        ``keep_corrections`` correction markers made of fillers ("i mean", "digo") stay.
 
         The Korean Vosk model's vocabulary is partly morphemes, so it writes "네 맞 아요" for
         "네 맞아요" and "잔액 이 얼마 예요"; rejoining gives the spacing people write.
         """
-        words = remove_phrases(words, self.fillers, self.keep)
+        keep = [*self.keep, *self.corrections] if keep_corrections else self.keep
+        words = remove_phrases(words, self.fillers, keep)
         if not self.rejoin:
             return words
         out: list[str] = []

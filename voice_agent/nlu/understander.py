@@ -78,9 +78,10 @@ class Understander:
             raise ValueError(f"language {lang!r} is not loaded (loaded: "
                              f"{', '.join(self.languages)})") from None
 
-    def words(self, text: str, lang: str) -> list[str]:
-        """Canonical words of ``text`` with fillers and politeness removed."""
-        return self.locale(lang).without_fillers(tokens(text or ""))
+    def words(self, text: str, lang: str, corrections: bool = False) -> list[str]:
+        """Canonical words of ``text`` with fillers and politeness removed (but with
+        ``corrections`` not the correction markers: "i mean" and "digo" are fillers too)."""
+        return self.locale(lang).without_fillers(tokens(text or ""), corrections)
 
     # -- intents --------------------------------------------------------------------------------
     def match_intent(self, text: str, lang: str) -> IntentMatch:
@@ -107,12 +108,14 @@ class Understander:
             if match.intent == "out_of_scope":
                 return Understanding(text, match.intent, match.confidence, expect, None,
                                      match.intent)
-            values = self.mixed_values(words, ld, today or dt.date.today(), match.intent)
+            values = self.mixed_values(self.words(text, lang, corrections=True), ld,
+                                       today or dt.date.today(), match.intent)
             return Understanding(text, match.intent, match.confidence, expect, values or None,
                                  match.intent)
         corrected = False
         if not parsed:
-            value, corrected = self._parse_corrected(kind, words, ld, today or dt.date.today())
+            value, corrected = self._parse_corrected(kind, words, self.words(text, lang, True),
+                                                     ld, today or dt.date.today())
         if value is None and kind == "yes_no" and match.intent in ("affirm", "deny"):
             value = "yes" if match.intent == "affirm" else "no"
         coverage = self._coverage(kind, words, ld) if value is not None else 0.0
@@ -141,14 +144,16 @@ class Understander:
         if resolved is None:
             raise ValueError(f"unknown value kind {kind!r} (kinds: {', '.join(KINDS)})")
         ld = self.locale(lang)
-        return self._parse_corrected(resolved, self.words(text, lang), ld,
+        return self._parse_corrected(resolved, self.words(text, lang),
+                                     self.words(text, lang, corrections=True), ld,
                                      today or dt.date.today())[0]
 
-    def _parse_corrected(self, kind: str, words: list[str], ld: LocaleData, today: dt.date
-                         ) -> tuple[Any, bool]:
-        """(value, corrected): the value said after the last correction marker when there is
-        one ("tres no mejor dos pagos" is 2, corrected), else the value of all the words."""
-        tail = after_corrections(words, ld) if kind in CORRECTABLE_KINDS else None
+    def _parse_corrected(self, kind: str, words: list[str], marked: list[str], ld: LocaleData,
+                         today: dt.date) -> tuple[Any, bool]:
+        """(value, corrected): the value said after the last correction marker (found in
+        ``marked``, the words with the markers kept) when there is one ("tres no mejor dos
+        pagos" is 2, corrected), else the value of all the ``words``."""
+        tail = after_corrections(marked, ld) if kind in CORRECTABLE_KINDS else None
         if tail:
             value = self._parse(kind, tail, ld, today)
             if value is not None:
@@ -258,7 +263,7 @@ class Understander:
         """The choice named in ``text``; after a correction marker ("card, no wait, bank
         account") the choice named last wins."""
         ld = self.locale(lang)
-        tail = after_corrections(self.words(text, lang), ld)
+        tail = after_corrections(self.words(text, lang, corrections=True), ld)
         for said in ([" ".join(tail)] if tail else []) + [text]:
             key, score = choice_lists.match_choice(said, choices, ld.fillers, ld.keep,
                                                    char_mode=ld.match_units == "char_bigrams")
