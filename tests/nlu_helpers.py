@@ -71,6 +71,9 @@ class FakeNLU:
             return next((code for word, code in LANGS.items() if word in t), None)
         return None
 
+    def only_number(self, text, lang):
+        return bool(re.fullmatch(r"[\d\s$.,]*\d[\d\s$.,]*", text.strip()))
+
     def understand(self, text, lang, expect=None, today=None):
         self.seen.append((text, lang, expect))
         words = text.lower().split()

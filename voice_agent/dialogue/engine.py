@@ -40,6 +40,12 @@ RECHECK_SLOT = "strict_recheck"
 META_REPLIES = {"ok_slower", "repeating"}
 
 
+def _plain_command(inp: Input) -> bool:
+    """The turn is plainly a command ("cancel that", "repeat"), with no yes or no in it: it is
+    not read as a correction (and its words are not parsed again)."""
+    return inp.value is None and inp.intent in GLOBAL_INTENTS
+
+
 class Agent:
     """The call dialogue. Thread-safe per session: share one Agent, give each call a Session."""
 
@@ -180,7 +186,9 @@ class Agent:
         if step.strict and inp.value == "yes" and inp.text:
             self._double_check_yes(ctx, inp)
         if session.unsure is not None:
-            self._answer_readback(ctx, step, inp)
+            self._answer_readback(ctx, step, inp, confidence)
+            return
+        if step.corrects and confidence >= self.accept and self._correct(ctx, step, inp):
             return
         if inp.value is None and inp.intent:
             if inp.intent in GLOBAL_INTENTS:
@@ -264,9 +272,52 @@ class Agent:
         else:
             ctx.say("readback_digits", value=Digits(str(value), echo=True))
 
-    def _answer_readback(self, ctx: Ctx, step: Step, inp: Input) -> None:
+    def _correct(self, ctx: Ctx, step: Step, inp: Input) -> bool:
+        """A read-back answered with a new answer to an earlier question ("no, make it sixty
+        twenty five", "actually use my bank account instead"), as a careful agent takes it: that
+        question takes the new answer as if it had just been asked and the flow goes on from
+        there (back to the read-back once it has what it needs); everything else is kept. A yes
+        is never a correction. True: the turn was a correction and has been handled."""
+        if not inp.text or inp.value == "yes" or _plain_command(inp):
+            return False
         session = ctx.session
-        if inp.yes:
+        flow = self.registry.flows[session.flow]
+        for name in step.corrects:
+            owner_name, _, name = name.rpartition(".")   # "paymethod.method": another flow's
+            owner = self.registry.flows[owner_name] if owner_name else flow
+            target = owner.steps[name]
+            value = (self.nlu.parse_value(target.kind, inp.text, ctx.lang, today=ctx.today)
+                     if target.kind else None)
+            if value is None and not (target.choices and ctx.choice(inp, target.choices)):
+                continue
+            ctx.correct_from(session.state)   # the read-back, asked again once complete
+            session.state = f"{owner.name}.{name}"
+            session.misses = 0
+            session.ask_params = owner.step_params(ctx, name)
+            owner.handle(ctx, name, Input(text=inp.text, dtmf=None, intent=None, value=value,
+                                         confidence=inp.confidence, kind=target.kind))
+            return True
+        return False
+
+    def _answer_readback(self, ctx: Ctx, step: Step, inp: Input, confidence: float) -> None:
+        """The caller's answer to "I heard X, is that right?": yes takes X; a new value of the
+        step's kind ("no, fifty", "forty scratch that fifty") is taken as the answer instead,
+        read back again when it too was heard unsure; a plain no asks the question again."""
+        session = ctx.session
+        corrected = None
+        if not inp.yes and inp.text and step.kind not in (None, "yes_no") \
+                and not _plain_command(inp):
+            corrected = self.nlu.parse_value(step.kind, inp.text, ctx.lang, today=ctx.today)
+        if corrected is not None:
+            if confidence < self.accept:
+                session.unsure = (session.state, corrected)
+                self._say_readback(ctx, step, corrected)
+                return
+            session.unsure = None
+            self.registry.flows[session.flow].handle(ctx, session.step, Input(
+                text=inp.text, dtmf=None, intent=None, value=corrected, confidence=confidence,
+                kind=step.kind))
+        elif inp.yes:
             value = session.unsure[1]
             session.unsure = None
             confirmed = Input(text=inp.text, dtmf=None, intent=None, value=value,

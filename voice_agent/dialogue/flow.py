@@ -25,6 +25,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from voice_agent.dialogue.session import Session
 
 
+# Session slot: the read-back whose earlier answer the caller is changing (Ctx.correcting).
+CORRECTING_SLOT = "correcting"
+
+
 @dataclass(frozen=True)
 class Step:
     """One question a flow asks."""
@@ -40,6 +44,13 @@ class Step:
     recheck: str = "confirm_recheck"
     # An offer to repeat something ("repeat the confirmation code?"): "say it again" is a yes.
     repeat_is_yes: bool = False
+    # A read-back: the flow's steps whose answers the caller may change here ("no, make it sixty
+    # twenty five", "use my bank account instead"); the engine hands the new answer to that step
+    # and the flow reads back again (engine._correct).
+    corrects: tuple[str, ...] = ()
+    # The choice list (locales/<lang>/choices*.toml) a step's answers come from, for a step whose
+    # answer is a choice rather than a value kind: how a correction naming it is recognised.
+    choices: str | None = None
 
     @property
     def kind(self) -> str | None:
@@ -138,6 +149,17 @@ class Ctx:
     def today(self) -> dt.date:
         return self.session.today or dt.date.today()
 
+    @property
+    def correcting(self) -> bool:
+        """The caller is changing an answer given before a read-back (engine._correct): once the
+        flow has what it needs again it reads back again instead of asking the later questions
+        anew. Lasts until that read-back is asked again or the call is back at the menu."""
+        return CORRECTING_SLOT in self.session.slots
+
+    def correct_from(self, state: str) -> None:
+        """Start changing an answer given before the read-back at ``state``."""
+        self.session.slots[CORRECTING_SLOT] = state
+
     def account(self, refresh: bool = False):
         """The verified account (fresh from the store once per turn)."""
         if self.session.account is None:
@@ -156,6 +178,8 @@ class Ctx:
             state = f"{self.session.flow}.{state}"
         if state != self.session.state:
             self.session.misses = 0
+        if state.startswith("menu.") or self.session.slots.get(CORRECTING_SLOT) == state:
+            self.session.slots.pop(CORRECTING_SLOT, None)
         self.session.state = state
         flow = self.agent.registry.flows.get(self.session.flow)
         given = dict(params)

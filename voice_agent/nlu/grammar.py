@@ -10,6 +10,7 @@ from voice_agent.nlu.intents import SLOT
 from voice_agent.nlu.locale import LocaleData
 from voice_agent.nlu.models import kind_for
 from voice_agent.nlu.templates import expand
+from voice_agent.nlu.values import CORRECTABLE_KINDS
 
 COMMANDS = ("repeat", "help", "cancel", "agent", "goodbye", "slower")
 OPEN_ANSWERS = {"dispute_reason", "charge", "none"}
@@ -75,6 +76,10 @@ def kind_phrases(ld: LocaleData, kind: str, language_names: list[str]) -> list[s
     return []
 
 
+def _corrections(ld: LocaleData) -> list[str]:
+    return [str(p) for p in ld.values.get("corrections", {}).get("markers", [])]
+
+
 def _split_endings(phrase: str, ld: LocaleData) -> str:
     """"네 맞아요" -> "네 맞 아요": the form a recogniser with morpheme words (the Korean Vosk
     model) has in its vocabulary; understanding glues the endings back on."""
@@ -105,6 +110,8 @@ def grammar_phrases(ld: LocaleData, expect: str | None, language_names: list[str
         # keyphrases name intents in words the examples may lack ("overcharged", "venmo");
         # a "word*" prefix is no word to recognise
         phrases += [k.text for k in ld.keyphrases if "*" not in k.text]
+        # "... and my pin is 4 3 2 1", "forty dollars, no, fifty": cues and corrections
+        phrases += _listed(ld.values.get("slot_cues")) + _corrections(ld)
     elif expect == "payment_method":
         phrases = [p for key, names in (choices or {}).items() for p in (names or [key])]
         if not phrases:
@@ -114,6 +121,8 @@ def grammar_phrases(ld: LocaleData, expect: str | None, language_names: list[str
         if kind is None:
             return []
         phrases = kind_phrases(ld, kind, language_names)
+        if kind in CORRECTABLE_KINDS:   # "forty dollars scratch that fifty"
+            phrases += _corrections(ld)
     phrases += _sentences(ld, COMMANDS) + list(anywhere)
     if ld.rejoin:
         phrases += [split for p in phrases if (split := _split_endings(p, ld)) != p]

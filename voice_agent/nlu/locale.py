@@ -75,6 +75,8 @@ class LocaleData:
     date: dict[str, Any]
     slot_cues: dict[str, list[tuple[str, ...]]]
     keyphrases: list[Keyphrase] = field(default_factory=list)   # keywords.toml
+    # "scratch that", "no mejor", "아니": the value said after the last one wins (values.toml).
+    corrections: list[tuple[str, ...]] = field(default_factory=list)
     require_keyword: frozenset[str] = frozenset()   # intents that win only with a keyphrase
 
     @classmethod
@@ -124,15 +126,18 @@ class LocaleData:
             date=date,
             slot_cues={k: _phrases(v) for k, v in values.get("slot_cues", {}).items()},
             keyphrases=keyphrases, require_keyword=frozenset(require),
+            corrections=_phrases(values.get("corrections", {}).get("markers")),
         )
 
-    def without_fillers(self, words: list[str]) -> list[str]:
-        """Fillers dropped, and endings the recogniser wrote apart glued back on.
+    def without_fillers(self, words: list[str], keep_corrections: bool = False) -> list[str]:
+        """Fillers dropped, and endings the recogniser wrote apart glued back on; with
+        ``keep_corrections`` correction markers made of fillers ("i mean", "digo") stay.
 
         The Korean Vosk model's vocabulary is partly morphemes, so it writes "네 맞 아요" for
         "네 맞아요" and "잔액 이 얼마 예요"; rejoining gives the spacing people write.
         """
-        words = remove_phrases(words, self.fillers, self.keep)
+        keep = [*self.keep, *self.corrections] if keep_corrections else self.keep
+        words = remove_phrases(words, self.fillers, keep)
         if not self.rejoin:
             return words
         out: list[str] = []

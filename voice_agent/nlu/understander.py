@@ -13,7 +13,10 @@ from voice_agent.nlu.locale import LocaleData
 from voice_agent.nlu.models import COMMAND_INTENTS, KINDS, Understanding, kind_for
 from voice_agent.nlu.text import tokens
 from voice_agent.nlu.values import (
+    CORRECTABLE_KINDS,
+    after_corrections,
     find_phrases,
+    first_correction,
     is_loose,
     parse_amount,
     parse_digits,
@@ -42,6 +45,16 @@ def _a_word_for_one(run: list) -> bool:
     return len(run) == 1 and run[0].value < 10
 
 
+def _digit_string_apart(run: list) -> list[list]:
+    """"팔 육 사 이 오십 달러": a number said digit by digit (a PIN, an account number) and a
+    whole number right after it (the amount) are two values, not one run of digits."""
+    for i, chunk in enumerate(run):
+        if i >= 2 and chunk.value >= 10 and len(set(chunk.digits)) > 1 \
+                and all(len(c.digits) == 1 for c in run[:i]):
+            return [run[:i], run[i:]]
+    return [run]
+
+
 class Understander:
     """Loads locales/<lang>/ once per language; every method is then a pure function of text."""
 
@@ -68,9 +81,10 @@ class Understander:
             raise ValueError(f"language {lang!r} is not loaded (loaded: "
                              f"{', '.join(self.languages)})") from None
 
-    def words(self, text: str, lang: str) -> list[str]:
-        """Canonical words of ``text`` with fillers and politeness removed."""
-        return self.locale(lang).without_fillers(tokens(text or ""))
+    def words(self, text: str, lang: str, corrections: bool = False) -> list[str]:
+        """Canonical words of ``text`` with fillers and politeness removed (but with
+        ``corrections`` not the correction markers: "i mean" and "digo" are fillers too)."""
+        return self.locale(lang).without_fillers(tokens(text or ""), corrections)
 
     # -- intents --------------------------------------------------------------------------------
     def match_intent(self, text: str, lang: str) -> IntentMatch:
@@ -97,16 +111,19 @@ class Understander:
             if match.intent == "out_of_scope":
                 return Understanding(text, match.intent, match.confidence, expect, None,
                                      match.intent)
-            values = self.mixed_values(words, ld, today or dt.date.today(), match.intent)
+            values = self.mixed_values(self.words(text, lang, corrections=True), ld,
+                                       today or dt.date.today(), match.intent)
             return Understanding(text, match.intent, match.confidence, expect, values or None,
                                  match.intent)
+        corrected = False
         if not parsed:
-            value = self._parse(kind, words, ld, today or dt.date.today())
+            value, corrected = self._parse_corrected(kind, words, self.words(text, lang, True),
+                                                     ld, today or dt.date.today())
         if value is None and kind == "yes_no" and match.intent in ("affirm", "deny"):
             value = "yes" if match.intent == "affirm" else "no"
         coverage = self._coverage(kind, words, ld) if value is not None else 0.0
         if value is not None and match.intent in COMMAND_INTENTS \
-                and match.confidence >= COMMAND_CONFIDENCE and coverage < 1.0:
+                and match.confidence >= COMMAND_CONFIDENCE and coverage < 1.0 and not corrected:
             value = None   # "one more time" at the PIN step is a request, not the digit 1
         if value is not None and kind == "digits" and coverage < PASSING_COVERAGE \
                 and match.intent not in (None, "out_of_scope"):
@@ -120,13 +137,34 @@ class Understander:
         return Understanding(text, intent, coverage, expect, value, match.intent)
 
     # -- values ---------------------------------------------------------------------------------
+    def only_number(self, text: str, lang: str) -> bool:
+        """Nothing but a number was said ("fifty", "1 2 3"): a value with no request in it."""
+        ld = self.locale(lang)
+        split = ld.numbers.split(self.words(text, lang))
+        return bool(split) and all(ld.numbers.is_number_word(w) or w.isdigit()
+                                   or w in ld.numbers.connectors for w in split)
+
     def parse_value(self, kind: str, text: str, lang: str, today: dt.date | None = None) -> Any:
         """The value of ``kind`` (or of a dialogue ``expecting``) said in ``text``, or None."""
         resolved = kind_for(kind)
         if resolved is None:
             raise ValueError(f"unknown value kind {kind!r} (kinds: {', '.join(KINDS)})")
         ld = self.locale(lang)
-        return self._parse(resolved, self.words(text, lang), ld, today or dt.date.today())
+        return self._parse_corrected(resolved, self.words(text, lang),
+                                     self.words(text, lang, corrections=True), ld,
+                                     today or dt.date.today())[0]
+
+    def _parse_corrected(self, kind: str, words: list[str], marked: list[str], ld: LocaleData,
+                         today: dt.date) -> tuple[Any, bool]:
+        """(value, corrected): the value said after the last correction marker (found in
+        ``marked``, the words with the markers kept) when there is one ("tres no mejor dos
+        pagos" is 2, corrected), else the value of all the ``words``."""
+        tail = after_corrections(marked, ld) if kind in CORRECTABLE_KINDS else None
+        if tail:
+            value = self._parse(kind, tail, ld, today)
+            if value is not None:
+                return value, True
+        return self._parse(kind, words, ld, today), False
 
     def _parse(self, kind: str, words: list[str], ld: LocaleData, today: dt.date) -> Any:
         if not words:
@@ -157,7 +195,12 @@ class Understander:
 
     def mixed_values(self, words: list[str], ld: LocaleData, today: dt.date,
                      intent: str | None) -> dict[str, Any]:
-        """Values said along with an intent: "pay fifty dollars on account one two three four"."""
+        """Values said along with an intent: "pay fifty dollars on account one two three four".
+        After a correction marker the values said again replace the earlier ones."""
+        marker = first_correction(words, ld)
+        if marker is not None:
+            before = self.mixed_values(words[:marker[0]], ld, today, intent)
+            return {**before, **self.mixed_values(words[marker[1]:], ld, today, intent)}
         nw = ld.numbers
         split = nw.split(words)
         chunks = nw.chunks(split)
@@ -172,14 +215,19 @@ class Understander:
                 runs[-1].append(chunk)
             else:
                 runs.append([chunk])
+        runs = [part for run in runs for part in _digit_string_apart(run)]
         money = [p for p in (*ld.currency_major, *ld.currency_minor, *ld.decimal_point)]
         cues = ld.slot_cues.get("account_number", [])
+        pin_cues = ld.slot_cues.get("pin", [])
         used: set[int] = set()
         for run in runs:
             start, end = run[0].start, run[-1].end
             after = split[end:end + 2]
             before = split[max(0, start - 3):start]
-            if find_phrases(before, cues, is_loose(ld)) and "account_number" not in values:
+            if find_phrases(before, pin_cues, is_loose(ld)) and "pin" not in values:
+                # "my pin is four three two one": verification uses it without asking
+                values["pin"] = "".join(c.digits for c in run)
+            elif find_phrases(before, cues, is_loose(ld)) and "account_number" not in values:
                 values["account_number"] = "".join(c.digits for c in run)
             elif (find_phrases(after, money, is_loose(ld)) or (
                     intent in AMOUNT_INTENTS | {None} and not _a_word_for_one(run))) \
@@ -218,9 +266,16 @@ class Understander:
 
     def match_choice(self, text: str, lang: str, choices: dict[str, list[str]]
                      ) -> tuple[str | None, float]:
+        """The choice named in ``text``; after a correction marker ("card, no wait, bank
+        account") the choice named last wins."""
         ld = self.locale(lang)
-        return choice_lists.match_choice(text, choices, ld.fillers, ld.keep,
-                                         char_mode=ld.match_units == "char_bigrams")
+        tail = after_corrections(self.words(text, lang, corrections=True), ld)
+        for said in ([" ".join(tail)] if tail else []) + [text]:
+            key, score = choice_lists.match_choice(said, choices, ld.fillers, ld.keep,
+                                                   char_mode=ld.match_units == "char_bigrams")
+            if key is not None or said == text:
+                return key, score
+        return None, 0.0
 
     def grammar_phrases(self, lang: str, expect: str | None) -> list[str]:
         ld = self.locale(lang)

@@ -50,6 +50,26 @@ def is_loose(ld: LocaleData) -> bool:
     return bool(ld.particles)
 
 
+# Kinds a caller corrects mid-sentence ("forty dollars scratch that fifty"): the value said after
+# the last correction marker wins. A yes/no or a language name is not corrected this way ("no"
+# is itself a marker).
+CORRECTABLE_KINDS = frozenset({"digits", "amount", "number", "date", "expiry"})
+
+
+def first_correction(words: list[str], ld: LocaleData) -> tuple[int, int] | None:
+    """(start, end) of the first correction marker said ("scratch that", "no mejor", "아니"),
+    or None. People correct themselves mid-sentence; what follows a marker replaces what came
+    before it ("forty dollars scratch that fifty" is fifty)."""
+    found = find_phrases(words, ld.corrections, is_loose(ld))
+    return (found[0][0], found[0][1]) if found else None
+
+
+def after_corrections(words: list[str], ld: LocaleData) -> list[str] | None:
+    """The words after the last correction marker, or None when nothing was corrected."""
+    found = find_phrases(words, ld.corrections, is_loose(ld))
+    return words[found[-1][1]:] if found else None
+
+
 def parse_digits(words: list[str], ld: LocaleData) -> str | None:
     return ld.numbers.digits(words)
 

@@ -59,7 +59,7 @@ class ArrangementFlow(Flow):
                       help="arrangement_count_help", keypad="arrangement_count_keypad"),
         "confirm": Step(expecting="confirm", prompt="arrangement_confirm",
                         help="arrangement_confirm_help", keypad="yes_no_keypad",
-                        strict=True),
+                        strict=True, corrects=("count", "paymethod.method")),
     }
 
     def begin(self, ctx: Ctx) -> None:

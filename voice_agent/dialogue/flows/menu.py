@@ -10,6 +10,7 @@ from typing import Any
 
 from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
 from voice_agent.dialogue.prompts import Prompt, PromptError
+from voice_agent.dialogue.validators import validate_account_number
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,16 @@ class MenuFlow(Flow):
             else:
                 ctx.miss("no_match")
             return
-        remember_values(ctx, inp.understanding)
         intent = inp.intent
+        if ctx.nlu.only_number(inp.text or "", ctx.lang):
+            # "fifty" or a number alone names no request: ask what the caller wants; an
+            # account number said alone is kept for verification
+            number, _ = validate_account_number(ctx.value(inp, "digits"))
+            if number:
+                ctx.session.slots["account_number"] = number
+            ctx.miss("no_match")
+            return
+        remember_values(ctx, inp.understanding)
         if intent and intent not in NOT_A_REQUEST:
             ctx.start(intent)
         elif ctx.session.step == "more" and inp.no:
@@ -78,13 +87,14 @@ def keypad_options(ctx: Ctx) -> tuple[Prompt, ...]:
 
 
 def remember_values(ctx: Ctx, understanding: Any) -> None:
-    """Keep values the caller gave with the request (account number, amount, date) for later
-    steps. A date belongs to the request it came with: a new request drops an older one."""
+    """Keep values the caller gave with the request (account number, PIN, amount, date) for
+    later steps, which then do not ask for them. A date belongs to the request it came with:
+    a new request drops an older one."""
     ctx.session.slots.pop("date", None)
     value = getattr(understanding, "value", None)
     if not isinstance(value, dict):
         return
-    for name in ("account_number", "amount", "date"):
+    for name in ("account_number", "amount", "date", "pin"):
         if value.get(name) not in (None, ""):
             ctx.session.slots[name] = value[name]
     digits = value.get("digits")

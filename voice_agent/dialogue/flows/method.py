@@ -27,7 +27,12 @@ class MethodFlow(PaymentFlow):
         ctx.finish()
 
     def collect(self, ctx: Ctx, owner: str) -> None:
-        """Ask how the caller wants to pay; `owner.method_ready(ctx)` follows."""
+        """Ask how the caller wants to pay; `owner.method_ready(ctx)` follows. When the caller
+        changed another answer at the owner's read-back, the method they chose stays."""
+        slots = ctx.session.slots
+        if ctx.correcting and slots.get(OWNER_SLOT) == owner and slots.get("method") is not None:
+            ctx.agent.registry.flows[owner].method_ready(ctx)
+            return
         ctx.session.slots[OWNER_SLOT] = owner
         ctx.session.slots.pop("method", None)
         self._ask_method(ctx)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from voice_agent.cards import card_brand
-from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
+from voice_agent.dialogue.flow import Ctx, Flow, Input, Step, most_specific_choice
 from voice_agent.dialogue.flows.consent import answer_consent, submit
 from voice_agent.dialogue.flows.summary import note, reference
 from voice_agent.dialogue.prompts import Digits, Money, Prompt, Spelled, When
@@ -32,6 +32,8 @@ METHOD_KEYS = {"1": "card", "2": "bank", "3": "saved"}
 # "Would you like me to repeat the confirmation code?" is asked at most this many times (issue 12:
 # an offer to repeat never loops); after the last repeat the call moves on.
 CODE_OFFERS = 2
+# Session slot: the method named along with the amount (a choice key), used instead of asking.
+METHOD_SAID = "method_said"
 
 
 def _step(expecting: str, name: str, **kw) -> Step:
@@ -47,14 +49,14 @@ class PaymentFlow(Flow):
     steps = {
         "amount": _step("amount", "amount", readback="amount"),
         "amount_other": _step("amount", "amount_other", readback="amount"),
-        "method": _step("payment_method", "method"),
+        "method": _step("payment_method", "method", choices="payment_method"),
         "card_number": _step("card_number", "card_number"),
         "card_expiry": _step("card_expiry", "card_expiry"),
         "routing_number": _step("routing_number", "routing_number"),
         "bank_account_number": _step("bank_account_number", "bank_account_number"),
         "confirm": Step(expecting="confirm", prompt="pay_confirm", help="pay_confirm_help",
                         keypad="yes_no_keypad", strict=True,
-                        recheck="pay_confirm_recheck"),
+                        recheck="pay_confirm_recheck", corrects=("amount", "method")),
         "repeat_code": Step(expecting="confirm", prompt="pay_repeat_code",
                             help="pay_repeat_code_help", keypad="yes_no_keypad",
                             repeat_is_yes=True),
@@ -87,6 +89,7 @@ class PaymentFlow(Flow):
 
     def on_amount(self, ctx: Ctx, inp: Input) -> None:
         account = ctx.account()
+        self._note_method(ctx, inp)
         choice = AMOUNT_KEYS.get(inp.dtmf or "") if inp.dtmf else None
         if inp.dtmf is None:
             if isinstance(inp.value, int):
@@ -108,6 +111,7 @@ class PaymentFlow(Flow):
                 max=Money(int(limits["max_cents"])))
 
     def on_amount_other(self, ctx: Ctx, inp: Input) -> None:
+        self._note_method(ctx, inp)
         cents = inp.value
         if inp.dtmf is not None:  # keyed as dollars and cents without a point: 5000 is $50.00
             digits = only_digits(inp.dtmf)
@@ -130,11 +134,26 @@ class PaymentFlow(Flow):
             ctx.miss(problem)
             return False
         ctx.session.slots["amount"] = amount
-        self._ask_method(ctx)
+        if ctx.correcting and ctx.session.slots.get("method") is not None:
+            self._ask_confirm(ctx)   # the amount changed at the read-back: read back again
+        else:
+            self._ask_method(ctx)
         return True
 
     # -- method -----------------------------------------------------------------------------------
+    def _note_method(self, ctx: Ctx, inp: Input) -> None:
+        """"Fifty dollars on my saved card": a method named word for word with the amount is
+        kept, so the method question is not asked."""
+        table = ctx.nlu.choices(ctx.lang, "payment_method")
+        said = most_specific_choice(inp.text, table, ctx.language.joined_words) if inp.text \
+            else None
+        ctx.session.slots[METHOD_SAID] = said
+
     def _ask_method(self, ctx: Ctx) -> None:
+        said = ctx.session.slots.pop(METHOD_SAID, None)
+        if said is not None and (said != "saved" or self._saved(ctx) is not None):
+            self._choose_method(ctx, said)
+            return
         saved = self._saved(ctx)
         fees = {f"{kind}_fee": fee_text(ctx.settings.fee_cents(kind)) for kind in ("card", "bank")}
         option = (Prompt("pay_method_saved_option", {"method": describe(saved)}) if saved
@@ -147,6 +166,9 @@ class PaymentFlow(Flow):
 
     def on_method(self, ctx: Ctx, inp: Input) -> None:
         choice = METHOD_KEYS.get(inp.dtmf or "") if inp.dtmf else ctx.choice(inp, "payment_method")
+        self._choose_method(ctx, choice)
+
+    def _choose_method(self, ctx: Ctx, choice: str | None) -> None:
         if choice == "saved" and self._saved(ctx) is not None:
             ctx.session.slots["method"] = self._saved(ctx)
             self._ask_confirm(ctx)

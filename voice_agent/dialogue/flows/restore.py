@@ -25,7 +25,7 @@ class RestoreFlow(Flow):
         "offer": Step(expecting="confirm", prompt="restore_offer", help="restore_offer_help",
                       keypad="yes_no_keypad"),
         "confirm": Step(expecting="confirm", prompt="restore_confirm", help="restore_confirm_help",
-                        keypad="yes_no_keypad", strict=True),
+                        keypad="yes_no_keypad", strict=True, corrects=("paymethod.method",)),
     }
 
     def begin(self, ctx: Ctx) -> None:

@@ -40,7 +40,8 @@ class ScheduleFlow(Flow):
                      keypad="schedule_date_keypad"),
         "amount": Step(expecting="amount", prompt="schedule_amount", help="schedule_amount_help",
                        keypad="schedule_amount_keypad", readback="amount"),
-        "confirm": _yes_no("confirm", "confirm", strict=True),
+        "confirm": _yes_no("confirm", "confirm", strict=True,
+                           corrects=("amount", "date", "paymethod.method")),
     }
 
     # -- what is scheduled already ----------------------------------------------------------------
@@ -170,6 +171,9 @@ class ScheduleFlow(Flow):
         account = ctx.account(refresh=True)
         params = {"date": when, "balance": Money(max(0, account.balance_cents))}
         given = ctx.session.slots.pop("schedule_given", None)
+        if ctx.correcting and "schedule_amount" in ctx.session.slots:
+            self.method_ready(ctx)   # the date changed at the read-back: read back again
+            return
         if given is None:
             ctx.ask("schedule.amount", **params)
             return

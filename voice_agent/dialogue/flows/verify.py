@@ -64,9 +64,14 @@ class VerifyFlow(Flow):
     def _after_account(self, ctx: Ctx, number: str) -> None:
         ctx.session.slots["verify_number"] = number
         account = ctx.store.account(number)
+        # A PIN said with the request ("... and my pin is 4 3 2 1") is used once, not asked for.
+        given, _ = validate_pin(ctx.session.slots.pop("pin", None) or None)
         # Unknown numbers take the PIN path too, so the questions never reveal existence.
         if account is None or account.has_pin:
-            ctx.ask("verify.pin")
+            if given:
+                self._check(ctx, pin=given)
+            else:
+                ctx.ask("verify.pin")
         else:
             ctx.ask("verify.zip")
 
