@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from voice_agent.dialogue.flow import Ctx, Input
+from voice_agent.dialogue.flows.balance import say_balance_due
 from voice_agent.dialogue.prompts import Money, Prompt
 from voice_agent.nlu.text import remove_phrases, tokens
 
@@ -173,12 +174,7 @@ def answer(ctx: Ctx, topic: str, text: str) -> None:
         ctx.say("conv_b_charge", description=charge.description,
                 amount=Money(charge.amount_cents), date=charge.date)
     elif topic in ("balance", "due_date"):
-        if account.balance_cents <= 0:
-            ctx.say("balance_none")
-        elif account.due_date is None:
-            ctx.say("balance_due_no_date", amount=Money(account.balance_cents))
-        else:
-            ctx.say("balance_due", amount=Money(account.balance_cents), date=account.due_date)
+        say_balance_due(ctx, account)
     elif topic == "fee":
         method = _method_named(ctx, text)
         fees = {kind: _fee(ctx, kind) for kind in ("card", "bank")}

@@ -21,12 +21,7 @@ class BalanceFlow(Flow):
 
     def begin(self, ctx: Ctx) -> None:
         account = ctx.account(refresh=True)
-        if account.balance_cents <= 0:
-            ctx.say("balance_none")
-        elif account.due_date is None:
-            ctx.say("balance_due_no_date", amount=Money(account.balance_cents))
-        else:
-            ctx.say("balance_due", amount=Money(account.balance_cents), date=account.due_date)
+        say_balance_due(ctx, account)
         if account.past_due_cents > 0:
             ctx.say("balance_past_due", amount=Money(account.past_due_cents))
         if account.status == "suspended":
@@ -52,3 +47,14 @@ class BalanceFlow(Flow):
 
 
 FLOWS = [BalanceFlow()]
+
+
+def say_balance_due(ctx: Ctx, account) -> None:
+    """The balance and its due date in one sentence (also the answer to "when is that due?"
+    asked at another step: dialogue/repair.py)."""
+    if account.balance_cents <= 0:
+        ctx.say("balance_none")
+    elif account.due_date is None:
+        ctx.say("balance_due_no_date", amount=Money(account.balance_cents))
+    else:
+        ctx.say("balance_due", amount=Money(account.balance_cents), date=account.due_date)
