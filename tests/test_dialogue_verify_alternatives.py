@@ -35,6 +35,19 @@ def test_forgotten_pin_is_replaced_by_zip_and_ssn(demo_agent):
     assert turn.expecting == "confirm" and "$84.20" in turn.say
 
 
+
+def test_the_steps_own_answer_wins_over_an_intent_that_would_interrupt_it(demo_agent, nlu):
+    """"es verdad que olvidé el pin" also reads loosely as a security question ("is it true"):
+    at the PIN question it is that question's answer (Step.choices), not a digression."""
+    for lang, text in (("es", "es verdad que olvidé el pin"), ("en", "i forgot my pin, is this for real")):
+        assert nlu.understand(text, lang, expect="digits").intent == "security_tips"
+        agent, _ = demo_agent()
+        call = Call(agent, lang=lang)
+        call.say({"es": "quiero pagar", "en": "i want to pay"}[lang])
+        call.keys("100200300#")
+        turn = call.say(text)
+        assert turn.expecting == "zip" and "verify_pin_alternative" in reply_keys(turn), turn.say
+
 def test_a_wrong_zip_or_ssn_fails_like_a_wrong_pin(demo_agent):
     agent, _ = demo_agent()
     call = Call(agent)

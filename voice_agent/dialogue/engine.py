@@ -40,6 +40,13 @@ RECHECK_SLOT = "strict_recheck"
 META_REPLIES = {"ok_slower", "repeating"}
 
 
+def _answers_step(ctx: Ctx, step: Step, inp: Input) -> bool:
+    """The words are one of the step's own answers in words (its choice list: "se me olvidó el
+    pin" at the PIN question): the step's flow takes them, not an intent that would interrupt
+    the step (a security question, a hand-off) and only matched them loosely."""
+    return bool(step.choices and inp.text and ctx.choice(inp, step.choices))
+
+
 def _plain_command(inp: Input) -> bool:
     """The turn is plainly a command ("cancel that", "repeat"), with no yes or no in it: it is
     not read as a correction (and its words are not parsed again)."""
@@ -195,7 +202,7 @@ class Agent:
                 COMMANDS[inp.intent](self, ctx, inp)
                 return
             flow = self.registry.interrupting(inp.intent, step.expecting)
-            if flow is not None and session.flow != flow.name:
+            if flow is not None and session.flow != flow.name and not _answers_step(ctx, step, inp):
                 session.resume = (session.state, dict(session.ask_params))
                 self.start_flow(ctx, flow.name)
                 return

@@ -48,8 +48,9 @@ class Step:
     # twenty five", "use my bank account instead"); the engine hands the new answer to that step
     # and the flow reads back again (engine._correct).
     corrects: tuple[str, ...] = ()
-    # The choice list (locales/<lang>/choices*.toml) a step's answers come from, for a step whose
-    # answer is a choice rather than a value kind: how a correction naming it is recognised.
+    # The choice list (locales/<lang>/choices*.toml) of the step's answers in words: how a
+    # correction naming one is recognised, and why those words are the step's answer rather than
+    # an intent that would interrupt the step ("I forgot my PIN" at the PIN question).
     choices: str | None = None
 
     @property

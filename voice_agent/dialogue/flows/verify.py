@@ -36,7 +36,7 @@ class VerifyFlow(Flow):
         "account_number": Step(expecting="account_number", prompt="verify_account",
                                help="verify_account_help", keypad="verify_account_keypad", readback="digits"),
         "pin": Step(expecting="pin", prompt="verify_pin", help="verify_pin_help",
-                    keypad="verify_pin_keypad"),
+                    keypad="verify_pin_keypad", choices=FORGOT_CHOICES),
         "zip": Step(expecting="zip", prompt="verify_zip", help="verify_zip_help",
                     keypad="verify_zip_keypad", readback="digits"),
         "ssn_last4": Step(expecting="ssn_last4", prompt="verify_ssn", help="verify_ssn_help",
@@ -78,7 +78,7 @@ class VerifyFlow(Flow):
     def on_pin(self, ctx: Ctx, inp: Input) -> None:
         pin, problem = validate_pin(inp.value)
         if problem:
-            if not inp.value and ctx.choice(inp, FORGOT_CHOICES):
+            if not inp.value and ctx.choice(inp, self.steps["pin"].choices):
                 self._without_pin(ctx)
                 return
             ctx.miss(problem if inp.value else "no_match")
