@@ -35,7 +35,8 @@ from voice_agent.voice.turns import Keys, TurnEnd, TurnLoop
 
 RATE = 16000
 NATIVE_RATES = (8000, 16000)       # recognised as they come; anything else is resampled to RATE
-# Entries never shown in clear; the card and bank numbers keep their last four on displays.
+
+
 @dataclass
 class Heard:
     """What the caller's turn was taken to be."""
