@@ -36,6 +36,7 @@ class FakeLine:
     number = 1
     caller_id = "+18035550177"
     rate = RATE
+    sip_call_id = "fake-call@127.0.0.1"
 
     def __init__(self, answers: list[list]):
         self.answers = list(answers)
@@ -46,6 +47,8 @@ class FakeLine:
         self.speech_ends: list[int] = []    # chunk count when each scripted speech part ended
         self._script: list = []
         self._left = 0                      # prompt chunks still to play
+        self.call_id: int | None = None     # set by PhoneCall once the dialogue opened its row
+        self.hung_up_by: str | None = None
 
     def clock(self) -> float:
         return self.sent * CHUNK_S
@@ -84,6 +87,7 @@ class FakeLine:
             if self.answers or self._left:
                 chunk = bytes(CHUNK)             # the caller waits for a prompt
             else:
+                self.hung_up_by = self.hung_up_by or "caller"
                 self.hung_up.set()
                 return None
         else:
@@ -98,6 +102,7 @@ class FakeLine:
         return chunk
 
     def hangup(self) -> None:
+        self.hung_up_by = self.hung_up_by or "agent"
         self.hung_up.set()
 
     def transfer(self, target: str) -> bool:
@@ -223,3 +228,9 @@ def test_speech_or_a_key_during_a_prompt_stops_it_and_no_input_waits_for_the_pro
     assert [e["event"] for e in events].count("listening") >= 1
     done = events[-1]
     assert done["event"] == "call_done" and done["by_caller"] and done["keyed"] == 1
+    assert done["by"] == "caller"
+    # Every event names the call three ways: its number, the SIP Call-ID and (once the dialogue
+    # opened it) the store's row.
+    call_ids = {row["id"] for row in services.store.db["calls"].rows}
+    assert all(e["call"] == 1 and e["sip_call_id"] == line.sip_call_id for e in events)
+    assert len(call_ids) == 1 and done["call_id"] in call_ids

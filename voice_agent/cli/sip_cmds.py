@@ -1,13 +1,14 @@
 """`voice-agent serve --sip HOST:PORT`: the phone line.
 
 Answers SIP calls from the allowed peers (settings ``sip.allowed_peers``), at most ``sip.max_calls``
-at once (486 Busy beyond), and runs the whole dialogue for each call. Prints one JSON line per call
-event on stdout (answered, prompt, barge_in, heard, call_done, ...: states, counts and timings,
-never what the caller said or keyed) until Ctrl-C or SIGTERM; PJSIP's own log stays at errors.
+at once (486 Busy beyond), and runs the whole dialogue for each call. Prints one JSON line per
+event on stdout (answered, prompt, barge_in, heard, call_done, refused, ...: states, counts and
+timings, never what the caller said or keyed; each with ``ts`` and ``worker``, per-call events with
+the SIP Call-ID and store call id: ``voice_agent.sip.events``) until Ctrl-C or SIGTERM; PJSIP's
+own log stays at errors unless ``--sip-log-level`` asks for more.
 """
 from __future__ import annotations
 
-import json
 import signal
 import threading
 
@@ -31,6 +32,7 @@ def cmd_serve(args, settings) -> int:
     except ImportError as exc:
         raise CliError(str(exc)) from None
     from voice_agent.app import build
+    from voice_agent.sip.events import EventLines
     from voice_agent.sip.session import PhoneCall
 
     sip = settings["sip"]
@@ -42,11 +44,7 @@ def cmd_serve(args, settings) -> int:
     except SipSettingsError as exc:
         raise CliError(str(exc)) from None
 
-    lock = threading.Lock()
-
-    def emit(event: dict) -> None:
-        with lock:
-            print(json.dumps(event, ensure_ascii=False), flush=True)
+    emit = EventLines()          # stamps ts and worker (VOICE_AGENT_WORKER) on every line
 
     from voice_agent.voice.models import ModelError
     services = build(settings)

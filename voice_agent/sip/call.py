@@ -38,6 +38,9 @@ class CallLine:
         self.endpoint = endpoint
         self.number = number           # our own running number, for logs
         self.source = source           # peer address, for logs
+        self.sip_call_id: str | None = None   # the SIP Call-ID, for events (set when answered)
+        self.call_id: int | None = None       # the store's call id, for events (once known)
+        self.hung_up_by: str | None = None    # "caller" or "agent", once the call ended
         self.caller_id = caller_id
         self.rate = rate
         self.port: CallAudioPort | None = None
@@ -82,6 +85,7 @@ class CallLine:
         def _do() -> None:
             call = self.call          # looked up in the loop thread: None once disconnected
             if call is not None and not self.hung_up.is_set():
+                self.hung_up_by = "agent"
                 prm = pj.CallOpParam()
                 prm.statusCode = status
                 try:
@@ -147,6 +151,7 @@ class SipCall(pj.Call):
             self.line.stats.answered_at = time.monotonic()
         if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
             line = self.line
+            line.hung_up_by = line.hung_up_by or "caller"   # set before anyone sees hung_up
             line.hung_up.set()
             line.media_ready.set()
             if self._port is not None:

@@ -22,6 +22,8 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
+from typing import NamedTuple
 
 log = logging.getLogger("voice_agent.sip")
 
@@ -51,8 +53,23 @@ def steering_program(networks: list[ipaddress.IPv4Network]) -> bytes:
     return b"".join(code)
 
 
-def forbidden_reply(data: bytes) -> bytes | None:
-    """A stateless 403 for a SIP request, or None (responses, ACKs and junk get nothing)."""
+class Request(NamedTuple):
+    """What the door reads of a request: its method and the headers a stateless reply copies."""
+
+    method: str
+    headers: list[tuple[str, str]]
+
+    def header(self, name: str) -> str | None:
+        return next((value for n, value in self.headers if n == name), None)
+
+
+_KEEP = {"via": "Via", "v": "Via", "from": "From", "f": "From", "to": "To", "t": "To",
+         "call-id": "Call-ID", "i": "Call-ID", "cseq": "CSeq"}
+
+
+def parse_request(data: bytes) -> Request | None:
+    """A SIP request other than ACK with the headers a reply needs, or None (responses, ACKs and
+    junk get no reply)."""
     try:
         head = data.split(b"\r\n\r\n", 1)[0].decode("utf-8")
     except UnicodeDecodeError:
@@ -61,18 +78,20 @@ def forbidden_reply(data: bytes) -> bytes | None:
     parts = lines[0].split(" ")
     if len(parts) != 3 or parts[2] != "SIP/2.0" or parts[0] in ("ACK", "SIP/2.0"):
         return None
-    keep = {"via": "Via", "v": "Via", "from": "From", "f": "From", "to": "To", "t": "To",
-            "call-id": "Call-ID", "i": "Call-ID", "cseq": "CSeq"}
     headers: list[tuple[str, str]] = []
     for line in lines[1:]:
         name, sep, value = line.partition(":")
-        if sep and name.strip().lower() in keep and len(value) < 1024:
-            headers.append((keep[name.strip().lower()], value.strip()))
-    names = {n for n, _ in headers}
-    if not {"Via", "From", "To", "Call-ID", "CSeq"} <= names:
+        if sep and name.strip().lower() in _KEEP and len(value) < 1024:
+            headers.append((_KEEP[name.strip().lower()], value.strip()))
+    if not {"Via", "From", "To", "Call-ID", "CSeq"} <= {n for n, _ in headers}:
         return None
+    return Request(parts[0][:32], headers)
+
+
+def forbidden_reply(request: Request) -> bytes:
+    """A stateless 403 for ``request``."""
     out = ["SIP/2.0 403 Forbidden"]
-    for name, value in headers:
+    for name, value in request.headers:
         if name == "To" and ";tag=" not in value:
             value += f";tag={secrets.token_hex(4)}"
         out.append(f"{name}: {value}")
@@ -84,7 +103,7 @@ class FrontDoor:
     """Takes the datagrams of non-allowed peers off PJSIP's port. ``start()`` after PJSIP bound it."""
 
     def __init__(self, host: str, port: int, allowed: list[str], *, max_replies_per_s: int = 50,
-                 on_reject=None):
+                 on_reject: Callable[[str, str, str | None], None] | None = None):
         self.host, self.port = host, port
         self.networks = []
         for peer in allowed:
@@ -92,7 +111,8 @@ class FrontDoor:
             if isinstance(net, ipaddress.IPv4Network):
                 self.networks.append(net)
         self.max_replies_per_s = max_replies_per_s
-        self.on_reject = on_reject or (lambda: None)
+        # (peer "host:port", method, Call-ID) of each request answered 403
+        self.on_reject = on_reject or (lambda *refused: None)
         self.received = 0
         self.replied = 0
         self._sock: socket.socket | None = None
@@ -141,13 +161,13 @@ class FrontDoor:
                 window, sent_in_window = now, 0
             if sent_in_window >= self.max_replies_per_s:
                 continue
-            reply = forbidden_reply(data)
-            if reply is None:
+            request = parse_request(data)
+            if request is None:
                 continue
             try:
-                self._sock.sendto(reply, addr)
+                self._sock.sendto(forbidden_reply(request), addr)
             except OSError:
                 continue
             sent_in_window += 1
             self.replied += 1
-            self.on_reject()
+            self.on_reject(f"{addr[0]}:{addr[1]}", request.method, request.header("Call-ID"))

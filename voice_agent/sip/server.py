@@ -4,6 +4,8 @@ Each answered call gets a ``CallLine`` and a thread running ``handler(line)`` (t
 voice pipeline, see ``voice_agent.sip.session``); the handler shares whatever models it closed over.
 Policy comes first: peers outside the allow-list get 403, calls beyond ``max_calls`` get 486.
 PJSIP parses and rejects malformed messages itself; a failing handler ends only its own call.
+Every refusal becomes a ``refused`` event (``events.RefusalLog``: with the peer, rate-limited);
+per-call events carry the call's number, SIP Call-ID and store call id (``line_event``).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 from voice_agent.sip.call import CallLine, SipCall
 from voice_agent.sip.door import FrontDoor
+from voice_agent.sip.events import RefusalLog, line_event
 from voice_agent.sip.policy import Admission, CallSlots, PeerAllowList, admit, caller_id
 from voice_agent.sip.stack import PJSUA_CALL_LIMIT, SipEndpoint, pj
 
@@ -63,6 +66,7 @@ class SipServer:
         self.rate = rate
         self.stats = ServerStats()
         self.on_event = on_event or (lambda event: None)
+        self.refusals = RefusalLog(self.on_event)
         self.endpoint = SipEndpoint(host, port, max_calls=max_calls, clock_rate=rate,
                                     log_level=log_level, on_ready=self._ready,
                                     on_rejected=self._rejected_by_pjsip)
@@ -107,6 +111,7 @@ class SipServer:
             worker.join(max(0.1, deadline - time.monotonic()))
         self.door.stop()
         self.endpoint.stop(before_destroy=self._drop_pj_objects)
+        self.refusals.close()
 
     def _drop_pj_objects(self) -> None:
         """Runs in the loop thread just before PJSIP is destroyed."""
@@ -132,14 +137,16 @@ class SipServer:
         source = prm.rdata.srcAddress
         decision: Admission = admit(self.allow, self.slots, source)
         if decision.status:
-            self._reject(account, prm.callId, decision)
+            self._reject(account, prm.callId, decision, source)
             return
         number = next(self._numbers)
         line = CallLine(self.endpoint, number, source, None, self.rate)
         call = SipCall(account, prm.callId, line, self._ended)
         self._calls[number] = call
         try:
-            line.caller_id = caller_id(call.getInfo().remoteUri)
+            info = call.getInfo()
+            line.caller_id = caller_id(info.remoteUri)
+            line.sip_call_id = info.callIdString
             op = pj.CallOpParam()
             op.statusCode = 200
             call.answer(op)
@@ -151,20 +158,22 @@ class SipServer:
             self.slots.give_back()
             return
         self.stats.answered += 1
-        self.on_event({"event": "answered", "call": number, "peer": source})
+        self.on_event(line_event(line, "answered", peer=source))
         worker = threading.Thread(target=self._work, args=(line,), name=f"sip-call-{number}",
                                   daemon=True)
         with self._lock:
             self._workers.add(worker)
         worker.start()
 
-    def _reject(self, account: _Account, call_id: int, decision: Admission) -> None:
+    def _reject(self, account: _Account, call_id: int, decision: Admission, source: str) -> None:
         if decision.status == 403:
             self.stats.forbidden += 1
         else:
             self.stats.busy += 1
         call = pj.Call(account, call_id)
+        sip_call_id = None
         try:
+            sip_call_id = call.getInfo().callIdString
             op = pj.CallOpParam()
             op.statusCode = decision.status
             call.hangup(op)
@@ -173,20 +182,24 @@ class SipServer:
         # Deleted here, at once: a pjsua2 Call outliving its call would later clear (and hang up)
         # whichever new call PJSIP gives the same id.
         del call
-        self.on_event({"event": "rejected", "status": decision.status, "reason": decision.reason})
+        self.refusals.refused(decision.status, decision.reason, source, method="INVITE",
+                              sip_call_id=sip_call_id)
 
-    def _forbidden_at_door(self) -> None:
+    def _forbidden_at_door(self, peer: str, method: str, sip_call_id: str | None) -> None:
         self.stats.forbidden += 1
+        self.refusals.refused(403, "peer not allowed", peer, method=method, sip_call_id=sip_call_id)
 
-    def _rejected_by_pjsip(self, status: int) -> None:
+    def _rejected_by_pjsip(self, status: int, reason: str, peer: str | None,
+                           sip_call_id: str | None) -> None:
         if status == 486:
             self.stats.busy += 1
-        self.on_event({"event": "rejected", "status": status, "reason": "by the SIP stack"})
+        self.refusals.refused(status, reason or "by the SIP stack", peer or "", method="INVITE",
+                              sip_call_id=sip_call_id)
 
     def _ended(self, call: SipCall) -> None:
         """DISCONNECTED (sip-loop thread): drop the call object now (see SipCall)."""
         self._calls.pop(call.line.number, None)
-        self.on_event({"event": "hung_up", "call": call.line.number})
+        self.on_event(line_event(call.line, "hung_up", by=call.line.hung_up_by))
 
     def _forget(self, line: CallLine) -> None:
         line.port = None     # the port's destructor calls into PJSIP: run it in this thread
@@ -205,8 +218,8 @@ class SipServer:
             line.hung_up.wait(5)
             self.slots.give_back()
             self.stats.completed += 1
-            self.on_event({"event": "ended", "call": line.number,
-                           "keys": dict(line.stats.keys), "codec": line.stats.codec})
+            self.on_event(line_event(line, "ended", keys=dict(line.stats.keys),
+                                     codec=line.stats.codec))
             # Drop PJSIP's objects from its own thread (their destructors call into PJSIP).
             self.endpoint.call_soon(lambda: self._forget(line))
             with self._lock:

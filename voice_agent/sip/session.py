@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voice_agent.sip.call import CallLine
+from voice_agent.sip.events import line_event
 from voice_agent.voice.audio import convert
 from voice_agent.voice.endpoint import NoInput, Utterance
 from voice_agent.voice.pipeline import Exchange, Heard
@@ -69,7 +70,10 @@ class PhoneCall:
         self.turns = self.voice.turn_loop(line.rate, key_clock=clock, on_barge_in=self._barge_in)
 
     def _event(self, name: str, **data: Any) -> None:
-        self.on_event({"event": name, "call": self.line.number, **data})
+        session = self.voice.session
+        if self.line.call_id is None and session is not None:
+            self.line.call_id = session.call_id       # the store's row, once the dialogue opened it
+        self.on_event(line_event(self.line, name, **data))
 
     # -- the call ---------------------------------------------------------------------------------
     def run(self) -> CallReport:
@@ -82,8 +86,8 @@ class PhoneCall:
                     self._finish(exchange.turn)
                     break
                 heard = self._listen(exchange.turn)
-                if heard is None:                      # the caller hung up
-                    self.report.hung_up_by_caller = True
+                if heard is None:                      # the line was hung up (by either side)
+                    self.report.hung_up_by_caller = self.line.hung_up_by != "agent"
                     break
                 exchange = self.voice.respond(heard, time.perf_counter())
                 self.report.reply_s.append(exchange.reply_latency_s)
@@ -94,6 +98,7 @@ class PhoneCall:
             self._event("call_done", outcome=self.report.outcome, turns=self.report.turns,
                         barge_ins=self.report.barge_ins, keyed=self.report.keyed_turns,
                         spoken=self.report.spoken_turns, no_input=self.report.no_input_turns,
+                        by="caller" if self.report.hung_up_by_caller else "agent",
                         by_caller=self.report.hung_up_by_caller)
         return self.report
 

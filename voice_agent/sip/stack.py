@@ -64,12 +64,16 @@ class _Endpoint(pj.Endpoint):
     """PJSIP's endpoint, reporting the calls PJSIP itself turned away (e.g. 486 when every call
     slot is taken: that happens before any media is set up, so floods stay cheap)."""
 
-    def __init__(self, on_rejected: Callable[[int], None]):
+    def __init__(self, on_rejected: Callable[[int, str, str | None, str | None], None]):
         super().__init__()
         self._on_rejected = on_rejected
 
     def onRejectedIncomingCall(self, prm) -> None:  # noqa: N802
-        self._on_rejected(int(prm.statusCode))
+        try:
+            peer = prm.rdata.srcAddress or None
+        except (AttributeError, pj.Error):    # "on some cases it is not available"
+            peer = None
+        self._on_rejected(int(prm.statusCode), str(prm.reason or ""), peer, prm.callId or None)
 
 
 class SipEndpoint:
@@ -80,13 +84,14 @@ class SipEndpoint:
 
     def __init__(self, host: str, port: int, *, max_calls: int, clock_rate: int = 16000,
                  log_level: int = 1, on_ready: Callable[[SipEndpoint], None] | None = None,
-                 on_rejected: Callable[[int], None] | None = None):
+                 on_rejected: Callable[[int, str, str | None, str | None], None] | None = None):
         self.host, self.port = host, port
         self.max_calls = max_calls
         self.clock_rate = clock_rate
         self.log_level = log_level
         self._on_ready = on_ready
-        self._on_rejected = on_rejected or (lambda status: None)
+        # (status, reason, peer "host:port", SIP Call-ID) of each INVITE PJSIP turned away itself
+        self._on_rejected = on_rejected or (lambda *rejected: None)
         self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], concurrent.futures.Future]] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._started = threading.Event()
