@@ -87,6 +87,48 @@ def mask_digits(text: str) -> str:
     return _RUN.sub(lambda m: _mask_run(m.group(0), 0), text)
 
 
+# --- SIP logs ---------------------------------------------------------------------------------
+# What an operator needs from a SIP log line is kept: addresses and ports, PJSIP's clock and error
+# codes (SIP status codes and methods have fewer than four digits or none). What a caller put in is
+# masked: a URI's user part (a phone number) keeps only its last four digits, a line about keys
+# (DTMF, SIP INFO's Signal=) keeps none of them, and every other run of 4+ digits is masked as in
+# any log.
+_SIP_TOKEN = re.compile(
+    r"(?P<user>(?:(?<=sip:)|(?<=sips:)|(?<=tel:))\+?[\d*][\d*().-]*)"
+    r"|(?P<keep>\[[0-9A-Fa-f]*:[0-9A-Fa-f:.]*\](?::\d{1,5})?"              # [IPv6]:port
+    r"|(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\w.])"           # IPv4:port
+    r"|(?<!\d)\d\d:\d\d:\d\d\.\d{3}(?!\d)"                                 # PJSIP's clock
+    r"|\[(?:status|code)[= ]\d+\]"                                        # PJSIP error codes
+    r"|SIP/2\.0(?: [1-6]\d\d(?!\d))?"                                      # status line
+    r"|(?<=[A-Za-z\]])(?<!sip)(?<!sips)(?<!tel):\d{1,5}(?![\d.]))")       # host:port
+_KEYS_LINE = re.compile(r"(?i)(dtmf|digit|signal\s*=)(.*)")
+
+
+def _mask_sip_user(user: str) -> str:
+    return _mask_run(user, min(KEEP, sum(ch.isdigit() for ch in user)))
+
+
+def mask_sip_log(text: str) -> str:
+    """A SIP (PJSIP) log message with the caller's content masked and the operator's data kept:
+    "From <sip:+18035550123@10.0.0.5:5060> [status=171039]" -> "From <sip:+*******0123@10.0.0.5:5060>
+    [status=171039]"; "Received DTMF digit 7" -> "Received DTMF digit *". A message body (after a
+    blank line) keeps no digit. Applying it twice changes nothing."""
+    head, blank, body = (re.split(r"(\r?\n\r?\n)", text, maxsplit=1) + ["", ""])[:3]
+    lines = []
+    for line in head.split("\n"):
+        out, pos = [], 0
+        for m in _SIP_TOKEN.finditer(line):
+            out += [mask_digits(line[pos:m.start()]),
+                    _mask_sip_user(m.group()) if m.group("user") else m.group()]
+            pos = m.end()
+        line = "".join(out) + mask_digits(line[pos:])
+        keys = _KEYS_LINE.search(line)
+        if keys:
+            line = line[:keys.end(1)] + re.sub(r"[\d#]", MASK, keys.group(2))
+        lines.append(line)
+    return "\n".join(lines) + blank + re.sub(r"\d", MASK, body)
+
+
 def mask_card_numbers(text: str) -> str:
     """Luhn-valid card numbers (12-19 digits) in free text as ``[card ending 1111]``."""
     def repl(m: re.Match) -> str:

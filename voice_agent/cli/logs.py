@@ -6,7 +6,9 @@ line each, without a traceback (the traceback goes to the file). Code never logs
 said or keyed; as a safety net, ``DigitMask`` masks every run of four or more digits (spaces,
 dashes and dots between digits count as one run; ``voice_agent.redact.mask_digits``) in
 messages and tracebacks before any handler writes them, so a card number, PIN or SSN digits
-inside an exception message stay out.
+inside an exception message stay out. Records of the phone line (``voice_agent.sip``) are masked
+by ``voice_agent.redact.mask_sip_log`` instead: it masks the same runs and the caller's number and
+keys, but keeps the addresses, ports and status codes an operator needs.
 
 The file is opened on the first record, and a log that cannot be written (read-only or full
 disk) never stops a command: the record is dropped and ``LogFile.problem`` says why.
@@ -18,7 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-from voice_agent.redact import mask_digits  # the masking rules live there; cli uses logs.mask_digits
+# The masking rules live there; cli uses logs.mask_digits.
+from voice_agent.redact import mask_digits, mask_sip_log
+
+SIP_LOGGER = "voice_agent.sip"
 
 LOGGER = "voice_agent"
 # Commands that never open the database: they write the log only for warnings and errors, unless
@@ -32,14 +37,16 @@ class DigitMask(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "_digits_masked", False):
             return True
-        record.msg = mask_digits(record.getMessage())
+        sip = record.name == SIP_LOGGER or record.name.startswith(SIP_LOGGER + ".")
+        mask = mask_sip_log if sip else mask_digits
+        record.msg = mask(record.getMessage())
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = mask_digits(record.exc_text)
+            record.exc_text = mask(record.exc_text)
         if record.stack_info:
-            record.stack_info = mask_digits(record.stack_info)
+            record.stack_info = mask(record.stack_info)
         record._digits_masked = True
         return True
 

@@ -19,8 +19,10 @@ def register(sub, common) -> None:
     p.add_argument("--sip", metavar="HOST:PORT", default=None,
                    help="address to listen on (UDP); default: settings sip.listen")
     p.add_argument("--max-calls", type=int, default=None, help="override sip.max_calls")
-    p.add_argument("--sip-log-level", type=int, default=1, choices=range(0, 4),
-                   help="PJSIP log level (0-3; message dumps stay off at any level)")
+    p.add_argument("--sip-log-level", type=int, default=1, choices=range(0, 7),
+                   help="PJSIP's own log level into the log file: 0 off, 1 errors (default), "
+                        "2 warnings, 3 info, 4 debug, 5-6 trace; SIP messages are never dumped "
+                        "and caller content is masked at any level")
     p.set_defaults(func=cmd_serve)
 
 

@@ -5,8 +5,12 @@ created in its own "sip-loop" thread with no PJSIP worker threads (``threadCnt=0
 ``libHandleEvents`` and also runs commands other threads post with ``call_soon`` (hang up, transfer).
 Only the media clock thread calls into Python besides it, and only into ``CallAudioPort``.
 
-Logging is kept at errors only and SIP message dumps are off, so keypad digits and SIP bodies never
-reach a log; what PJSIP does log goes through ``logging`` with long digit runs masked anyway.
+Logging: PJSIP's own log goes through ``logging`` (``pjsip_log_record``) at the level the operator
+chose (``--sip-log-level``, PJSIP's 0-6; errors only by default). SIP message dumps stay off at
+every level, and the one dump PJSIP makes regardless (a malformed packet, "Error processing
+packet") is cut to a one-line summary: peer, method, reason. Every line is masked by
+``voice_agent.redact.mask_sip_log``: addresses, ports and status codes stay, the caller's number
+and keys do not.
 """
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from voice_agent.redact import mask_sip_log
+
 try:
     import pjsua2 as pj
 except ImportError as exc:  # pragma: no cover - depends on the machine
@@ -28,7 +34,6 @@ except ImportError as exc:  # pragma: no cover - depends on the machine
 
 log = logging.getLogger("voice_agent.sip")
 
-_LONG_DIGITS = re.compile(r"\d{6,}")
 # The pjsua2-python wheel (2.15.1) is built with PJSUA_MAX_CALLS = 4 and PJSIP silently clamps any
 # larger setting to it (measured: the fifth concurrent call gets 486). More lines need more
 # `serve` processes (one port each, the PBX hunts across them) or a PJSIP built with a larger limit.
@@ -37,13 +42,35 @@ PJSUA_CALL_LIMIT = 4
 G711 = ("PCMU/8000/1", "PCMA/8000/1")
 
 
+# PJSIP's levels: 1 error, 2 warning, 3 info, 4 debug, 5 trace, 6 more trace. PJSIP passes on
+# only the lines at or below the level asked for, so every one it passes is wanted: 3 and above
+# are logged at INFO (the log file's level), not dropped as DEBUG.
+MAX_LOG_LEVEL = 6
+_REQUEST_LINE = re.compile(r"([A-Z][A-Z-]{1,19}) \S+ SIP/2\.0\s*$")
+
+
+def pjsip_log_record(level: int, text: str) -> tuple[int, str]:
+    """A PJSIP log entry as (``logging`` level, masked one-line-per-fact message).
+
+    A multi-line entry is a message dump (PJSIP prints the whole packet it could not process):
+    only its first line is kept, with the request's method, as a WARNING (a peer's fault)."""
+    first, _, rest = text.rstrip().partition("\n")
+    if rest:
+        packet = rest.lstrip("\r\n").splitlines()[0] if rest.strip() else ""
+        method = _REQUEST_LINE.match(packet)
+        what = (f"{method.group(1)} request" if method else
+                "response" if packet.startswith("SIP/2.0 ") else "unreadable packet")
+        return logging.WARNING, mask_sip_log(f"{first.rstrip(': ')} ({what}, not logged)")
+    py_level = logging.ERROR if level <= 1 else logging.WARNING if level == 2 else logging.INFO
+    return py_level, mask_sip_log(first)
+
+
 class _MaskedLogWriter(pj.LogWriter):
-    """PJSIP's own log lines, routed to ``logging`` with runs of 6+ digits masked."""
+    """PJSIP's own log lines, routed to ``logging`` (``pjsip_log_record``)."""
 
     def write(self, entry) -> None:
-        msg = _LONG_DIGITS.sub(lambda m: "*" * len(m.group()), entry.msg.rstrip())
-        log.log(logging.ERROR if entry.level <= 1 else logging.WARNING if entry.level == 2 else logging.DEBUG,
-                "pjsip: %s", msg)
+        level, msg = pjsip_log_record(entry.level, entry.msg)
+        log.log(level, "pjsip: %s", msg)
 
 
 class _QuietStdout:
