@@ -32,6 +32,8 @@ except ImportError as exc:  # pragma: no cover - depends on the machine
     raise ImportError("the phone line needs PJSIP's Python bindings: pip install 'voice_agent[sip]' "
                       "(package pjsua2-python)") from exc
 
+from voice_agent.sip.answers import RequestAnswers  # noqa: E402 - needs pjsua2, checked above
+
 log = logging.getLogger("voice_agent.sip")
 
 # The pjsua2-python wheel (2.15.1) is built with PJSUA_MAX_CALLS = 4 and PJSIP silently clamps any
@@ -127,6 +129,7 @@ class SipEndpoint:
         self.ep: pj.Endpoint | None = None
         self._before_destroy: Callable[[], None] | None = None
         self._writer = _MaskedLogWriter()
+        self.answers = RequestAnswers()   # final answers to requests pjsua leaves unanswered
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self, timeout: float = 10.0) -> None:
@@ -236,6 +239,7 @@ class SipEndpoint:
             tc.publicAddress = self.host
         ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tc)
         ep.libStart()
+        self.answers.install()
         ep.audDevManager().setNullDev()
         for codec in ep.codecEnum2():
             ep.codecSetPriority(codec.codecId, 0)
@@ -253,6 +257,7 @@ class SipEndpoint:
 
     def _destroy(self) -> None:
         if self.ep is not None:
+            self.answers.uninstall()
             try:
                 self.ep.libDestroy()
             except pj.Error:
