@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -24,6 +25,8 @@ pytest.importorskip("pjsua2", reason="the sip extra (pjsua2-python) is not insta
 if not bs.available():
     pytest.skip("baresip with aufile/sndfile/aubridge is not installed", allow_module_level=True)
 
+from test_sip_guard import final_codes, invite  # noqa: E402  (raw SIP helpers)
+
 CHEAP_HASH = ["--set", "password_hash.n=1024"]
 PIN, CARD = "2468", "5555555555554444"          # Carlos, demo account 200300400
 
@@ -32,7 +35,8 @@ class Serve:
     """`voice-agent serve` in a subprocess; its stdout events are collected by a thread."""
 
     def __init__(self, db, port: int, *extra: str):
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # As the supervisor of --workers starts its workers: each event line says which one.
+        env = dict(os.environ, PYTHONUNBUFFERED="1", VOICE_AGENT_WORKER="1")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "voice_agent", "serve", "--sip", f"127.0.0.1:{port}",
              "--db", str(db), "--sip-log-level", "3", *CHEAP_HASH, *extra],
@@ -183,7 +187,15 @@ def test_keys_sent_as_sip_info_reach_the_dialogue(serve, tmp_path):
     menu, _ = serve.wait(lambda e: e.get("event") == "prompt" and e["expecting"] == "intent", 5)
     assert menu["lang"] == "en"
     done, _ = serve.wait(lambda e: e.get("event") == "call_done", 10)
-    assert done["outcome"] == "abandoned" and done["by_caller"]
+    assert done["outcome"] == "abandoned" and done["by_caller"] and done["by"] == "caller"
+    # Every line has a UTC timestamp and the worker; every line of the call its SIP Call-ID,
+    # and once the dialogue opened it, the store's call id.
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", e["ts"]) and e["worker"] == 1
+               for e in serve.events)
+    call = [e for e in serve.events if e.get("call") == done["call"]]
+    answered = next(e for e in call if e["event"] == "answered")
+    assert answered["sip_call_id"] and all(e["sip_call_id"] == answered["sip_call_id"] for e in call)
+    assert isinstance(done["call_id"], int) and ended["call_id"] == done["call_id"]
 
 
 @pytest.mark.parametrize("args,message", [
@@ -205,6 +217,26 @@ def test_a_second_server_on_the_same_port_is_refused(serve, tmp_path):
     assert run.returncode == 2 and "in use" in run.stderr, run.stderr
 
 
+def test_refused_requests_are_events_with_peer_and_rate_limited(serve):
+    stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    stranger.bind(("127.0.0.2", 0))
+    for _ in range(30):                                  # outside the allow-list: the front door
+        stranger.sendto(invite(serve.port, "127.0.0.2", stranger.getsockname()[1]),
+                        ("127.0.0.1", serve.port))
+    forbidden = final_codes(stranger, 2.0)
+    assert forbidden and set(forbidden) == {403}
+    time.sleep(1.5)                                      # the held-back ones are reported within ~1 s
+    refused = [e for e in serve.events if e.get("event") == "refused"]
+    assert refused and all(e["peer"].startswith("127.0.0.2:") and e["status"] == 403
+                           and e["reason"] == "peer not allowed" and e["method"] == "INVITE"
+                           and e["sip_call_id"] for e in refused)
+    # 5 lines a second per peer and one for the rest (twice that if the burst straddles a second)
+    assert len(refused) <= 12 < len(forbidden), refused
+    assert sum(1 + e["suppressed"] for e in refused) == len(forbidden)
+    code, _ = serve.stop()
+    assert code == 0 and serve.events[-1]["forbidden"] == len(forbidden)
+
+
 def test_stopping_serve_mid_call_closes_the_call_record(serve, tmp_path):
     caller = bs.BaresipCaller(tmp_path / "mid", f"sip:agent@127.0.0.1:{serve.port}",
                               user="+18035550100").start()
@@ -219,6 +251,7 @@ def test_stopping_serve_mid_call_closes_the_call_record(serve, tmp_path):
     assert code == 0
     done = [e for e in serve.events if e.get("event") == "call_done"]
     assert done and done[0]["outcome"] == "abandoned"
+    assert done[0]["by"] == "agent" and not done[0]["by_caller"]     # the agent hung up, not the caller
     calls = subprocess.run([sys.executable, "-m", "voice_agent", "calls", "list", "--db",
                             str(serve.db), *CHEAP_HASH], capture_output=True, text=True, check=True)
     assert "abandoned" in calls.stdout, calls.stdout

@@ -121,3 +121,21 @@ def test_options_inside_a_call_gets_200_with_allow(server):
     bye = peer.request("BYE", call_id=call_id, to_tag=to_tag, cseq=3)
     assert status(bye) == 200, bye                         # the call itself still works
     assert server.endpoint.answers.answered.get(200) == 1
+
+
+def test_calls_refused_by_pjsip_are_refused_events_with_the_peer():
+    events: list[dict] = []
+    port = bs.free_udp_port()
+    srv = SipServer("127.0.0.1", port, lambda line: line.hung_up.wait(10), allowed_peers=["127.0.0.1"],
+                    max_calls=1, on_event=events.append).start()
+    try:
+        peer, call_id = Peer(port), uuid.uuid4().hex
+        gsm_only = sdp().replace("RTP/AVP 0\r\na=rtpmap:0 PCMU/8000", "RTP/AVP 3\r\na=rtpmap:3 GSM/8000")
+        refused = peer.request("INVITE", call_id=call_id, extra="Content-Type: application/sdp\r\n",
+                               body=gsm_only)
+        assert status(refused) == 488, refused
+    finally:
+        srv.stop()                                       # reports what is held back, if anything
+    lines = [e for e in events if e["event"] == "refused"]
+    assert len(lines) == 1 and lines[0]["status"] == 488 and lines[0]["method"] == "INVITE"
+    assert lines[0]["peer"] == f"127.0.0.1:{peer.local}" and lines[0]["sip_call_id"] == call_id

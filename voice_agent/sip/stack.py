@@ -32,7 +32,7 @@ except ImportError as exc:  # pragma: no cover - depends on the machine
     raise ImportError("the phone line needs PJSIP's Python bindings: pip install 'voice_agent[sip]' "
                       "(package pjsua2-python)") from exc
 
-from voice_agent.sip.answers import RequestAnswers  # noqa: E402 - needs pjsua2, checked above
+from voice_agent.sip.answers import RequestAnswers, parse_head  # noqa: E402 - needs pjsua2
 
 log = logging.getLogger("voice_agent.sip")
 
@@ -98,11 +98,15 @@ class _Endpoint(pj.Endpoint):
         self._on_rejected = on_rejected
 
     def onRejectedIncomingCall(self, prm) -> None:  # noqa: N802
+        peer, call_id = None, prm.callId or None
         try:
             peer = prm.rdata.srcAddress or None
+            if call_id is None:                  # not filled in when the INVITE failed verification
+                head = parse_head(prm.rdata.wholeMsg.encode("utf-8", "replace"))
+                call_id = head.call_id if head else None
         except (AttributeError, pj.Error):    # "on some cases it is not available"
-            peer = None
-        self._on_rejected(int(prm.statusCode), str(prm.reason or ""), peer, prm.callId or None)
+            pass
+        self._on_rejected(int(prm.statusCode), str(prm.reason or ""), peer, call_id)
 
 
 class SipEndpoint:
