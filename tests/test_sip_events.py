@@ -21,11 +21,23 @@ def test_lines_carry_a_utc_millisecond_timestamp_and_the_worker():
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", utc_stamp(1764616273.9996))
 
 
-def test_worker_number_comes_from_the_environment():
+def test_worker_number_comes_from_the_environment(monkeypatch):
     assert worker_number({}) == 0
     assert worker_number({"VOICE_AGENT_WORKER": "2"}) == 2
     assert worker_number({"VOICE_AGENT_WORKER": "x"}) == 0
-    assert EventLines(io.StringIO(), worker=None).worker == worker_number()
+    out = io.StringIO()
+    emit = EventLines(out)                       # made before the worker's number is set ...
+    monkeypatch.setenv("VOICE_AGENT_WORKER", "4")   # ... as a forked worker sets it
+    emit({"event": "ready"})
+    emit({"event": "worker_started", "worker": 2, "pid": 9})   # the supervisor's own line
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first["worker"] == 4 and second["worker"] == 2
+
+
+def test_the_worker_variable_is_not_a_setting():
+    from voice_agent.settings import load_settings
+    settings = load_settings(env={"VOICE_AGENT_WORKER": "3"})
+    assert "worker" not in settings.data
 
 
 def test_peer_host_drops_the_port():

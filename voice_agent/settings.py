@@ -7,7 +7,8 @@ Layers, each overriding the one before:
   3. environment variables ``VOICE_AGENT_<KEY>``; nested keys use a double underscore
      (``VOICE_AGENT_FEES__CARD=300``); values are read as TOML values when they parse, else as text
      (``VOICE_AGENT_LANGUAGES='["en","ko"]'``; a comma list also works for lists);
-     ``VOICE_AGENT_DB`` is the database path;
+     ``VOICE_AGENT_DB`` is the database path; ``VOICE_AGENT_WORKER`` is not a setting but the
+     number of a `serve --sip` worker process (``voice_agent.sip.events``);
   4. CLI flags (``--db``, ``--lang``, ``--set KEY=VALUE``).
 
 Every value is then checked against its default's type and the bounds in settings_schema.py; a
@@ -31,6 +32,8 @@ from voice_agent.languages import find_language
 from voice_agent.settings_schema import OPEN_MAPS, SettingsError, check
 
 ENV_PREFIX = "VOICE_AGENT_"
+# Variables with the prefix that are not settings: the config file's path, a serve worker's number.
+NOT_SETTINGS = frozenset({ENV_PREFIX + "CONFIG", ENV_PREFIX + "WORKER"})
 DEFAULT_CONFIG_NAME = "voice-agent.toml"
 
 DEFAULTS: dict[str, Any] = {
@@ -326,7 +329,7 @@ def load_settings(config: str | os.PathLike | None = None,
             source.append(str(path))
 
     for key, raw in sorted(env.items()):
-        if not key.startswith(ENV_PREFIX) or key == ENV_PREFIX + "CONFIG":
+        if not key.startswith(ENV_PREFIX) or key in NOT_SETTINGS:
             continue
         name = key[len(ENV_PREFIX):].lower()
         if name == "db":

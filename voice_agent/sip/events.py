@@ -42,18 +42,27 @@ def utc_stamp(seconds: float) -> str:
 
 
 class EventLines:
-    """Writes events as JSON lines, stamped with ``ts`` and ``worker``; safe from any thread."""
+    """Writes events as JSON lines, stamped with ``ts`` and ``worker``; safe from any thread.
+
+    Without a fixed ``worker`` the number is read from the environment at each line: a worker
+    forked from the process that made this writer sets ``VOICE_AGENT_WORKER`` after the fork.
+    An event naming its own ``worker`` (the supervisor's, about one of its workers) keeps it."""
 
     def __init__(self, stream: TextIO | None = None, *, worker: int | None = None,
                  clock: Callable[[], float] = time.time):
         self.stream = stream
-        self.worker = worker_number() if worker is None else worker
+        self.fixed_worker = worker
         self.clock = clock
         self._lock = threading.Lock()
 
+    @property
+    def worker(self) -> int:
+        return worker_number() if self.fixed_worker is None else self.fixed_worker
+
     def stamp(self, event: dict) -> dict:
         """``event`` with ``ts`` and ``worker`` right after its name (what an operator greps first)."""
-        head = {"event": event.get("event"), "ts": utc_stamp(self.clock()), "worker": self.worker}
+        head = {"event": event.get("event"), "ts": utc_stamp(self.clock()),
+                "worker": event.get("worker", self.worker)}
         return {**head, **{k: v for k, v in event.items() if k not in head}}
 
     def __call__(self, event: dict) -> None:
