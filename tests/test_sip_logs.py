@@ -67,6 +67,13 @@ def test_a_packet_dump_becomes_a_one_line_summary():
                    "(PJSIP_EMISSINGHDR)  Via [code 171050] (INFO request, not logged)")
 
 
+def test_other_multi_line_entries_keep_their_first_line_only():
+    level, msg = pjsip_log_record(4, "  [CALLING] To: <sip:+18035550123@127.0.0.1>\n"
+                                     "    Call time: 00h:00m:00s\n    #0 audio PCMU")
+    assert level == logging.INFO
+    assert msg == "  [CALLING] To: <sip:+*******0123@127.0.0.1> (2 more lines not logged)"
+
+
 def test_pjsip_levels_three_and_up_reach_the_log_at_info():
     assert pjsip_log_record(1, "x")[0] == logging.ERROR
     assert pjsip_log_record(2, "x")[0] == logging.WARNING

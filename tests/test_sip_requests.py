@@ -139,3 +139,19 @@ def test_calls_refused_by_pjsip_are_refused_events_with_the_peer():
     lines = [e for e in events if e["event"] == "refused"]
     assert len(lines) == 1 and lines[0]["status"] == 488 and lines[0]["method"] == "INVITE"
     assert lines[0]["peer"] == f"127.0.0.1:{peer.local}" and lines[0]["sip_call_id"] == call_id
+
+
+def test_a_refer_from_the_far_end_is_declined_and_nothing_is_dialled(server):
+    peer, call_id = Peer(server.port), uuid.uuid4().hex
+    ok = peer.request("INVITE", call_id=call_id, extra="Content-Type: application/sdp\r\n", body=sdp())
+    to_tag = next(line for line in ok.split("\r\n") if line.startswith("To:")).split("tag=")[1]
+    peer.request("ACK", call_id=call_id, to_tag=to_tag)
+    target = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)    # where a dial-out would go
+    target.bind(("127.0.0.1", 0))
+    refer = peer.request("REFER", call_id=call_id, to_tag=to_tag, cseq=2,
+                         extra=f"Refer-To: <sip:8005550199@127.0.0.1:{target.getsockname()[1]}>\r\n")
+    assert status(refer) == 603, refer
+    target.settimeout(1.0)
+    with pytest.raises(TimeoutError):
+        target.recv(65535)                               # no INVITE went out
+    assert status(peer.request("BYE", call_id=call_id, to_tag=to_tag, cseq=3)) == 200

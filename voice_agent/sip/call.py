@@ -186,6 +186,11 @@ class SipCall(pj.Call):
         self.line.stats.keys[method] = self.line.stats.keys.get(method, 0) + 1
         self.line.keys.put(str(prm.digit))
 
+    def onCallTransferRequest(self, prm) -> None:  # noqa: N802
+        """A REFER from the far end: declined. pjsua would accept it (202) and dial the Refer-To
+        target itself (measured), letting whoever reaches the line make the agent call anywhere."""
+        prm.statusCode = 603
+
     def onCallTransferStatus(self, prm) -> None:  # noqa: N802
         if prm.finalNotify or prm.statusCode >= 200:
             self.line.transfer_result.put(int(prm.statusCode))

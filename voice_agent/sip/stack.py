@@ -52,19 +52,22 @@ _REQUEST_LINE = re.compile(r"([A-Z][A-Z-]{1,19}) \S+ SIP/2\.0\s*$")
 
 
 def pjsip_log_record(level: int, text: str) -> tuple[int, str]:
-    """A PJSIP log entry as (``logging`` level, masked one-line-per-fact message).
+    """A PJSIP log entry as (``logging`` level, masked message of one line).
 
-    A multi-line entry is a message dump (PJSIP prints the whole packet it could not process):
-    only its first line is kept, with the request's method, as a WARNING (a peer's fault)."""
+    Only an entry's first line is kept: the lines after it are a dump (the packet PJSIP could not
+    process, which may hold keys or a caller's number, or a call's state). For a packet the
+    request's method is named and the level is at least WARNING (a peer's fault, not ours)."""
     first, _, rest = text.rstrip().partition("\n")
-    if rest:
-        packet = rest.lstrip("\r\n").splitlines()[0] if rest.strip() else ""
-        method = _REQUEST_LINE.match(packet)
+    py_level = logging.ERROR if level <= 1 else logging.WARNING if level == 2 else logging.INFO
+    if not rest.strip():
+        return py_level, mask_sip_log(first)
+    packet = rest.strip().splitlines()[0]
+    method = _REQUEST_LINE.match(packet)
+    if method or packet.startswith("SIP/2.0 ") or "packet" in first:
         what = (f"{method.group(1)} request" if method else
                 "response" if packet.startswith("SIP/2.0 ") else "unreadable packet")
         return logging.WARNING, mask_sip_log(f"{first.rstrip(': ')} ({what}, not logged)")
-    py_level = logging.ERROR if level <= 1 else logging.WARNING if level == 2 else logging.INFO
-    return py_level, mask_sip_log(first)
+    return py_level, mask_sip_log(f"{first} ({len(rest.strip().splitlines())} more lines not logged)")
 
 
 class _MaskedLogWriter(pj.LogWriter):
