@@ -155,3 +155,18 @@ def test_a_refer_from_the_far_end_is_declined_and_nothing_is_dialled(server):
     with pytest.raises(TimeoutError):
         target.recv(65535)                               # no INVITE went out
     assert status(peer.request("BYE", call_id=call_id, to_tag=to_tag, cseq=3)) == 200
+
+
+def test_a_build_laid_out_otherwise_is_left_alone(monkeypatch, caplog):
+    from voice_agent.sip import answers
+    monkeypatch.setattr(answers, "PACKET_OFFSET", 8)     # not where this build keeps the packet
+    port = bs.free_udp_port()
+    srv = SipServer("127.0.0.1", port, lambda line: None, allowed_peers=["127.0.0.1"], max_calls=1).start()
+    try:
+        peer = Peer(port)
+        assert peer.request("REGISTER") == ""            # PJSIP's own behaviour: no answer
+        assert status(peer.request("OPTIONS")) == 200    # and nothing else disturbed
+    finally:
+        srv.stop()
+    warnings = [r for r in caplog.records if "not laid out as expected" in r.getMessage()]
+    assert len(warnings) == 1 and srv.endpoint.answers.answered == {}

@@ -98,8 +98,7 @@ class _PjStr(ctypes.Structure):
 class _ListHead(ctypes.Structure):
     """The prev/next pair that starts every PJSIP list node (``PJ_DECL_LIST_MEMBER``)."""
 
-
-_ListHead._fields_ = [("prev", ctypes.c_void_p), ("next", ctypes.c_void_p)]
+    _fields_ = [("prev", ctypes.c_void_p), ("next", ctypes.c_void_p)]
 
 _RX = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
 
@@ -192,6 +191,8 @@ class RequestAnswers:
     def _head(self, rdata: int) -> RequestHead | None:
         info = (self._lib.pjsip_rx_data_get_info(rdata) or b"").decode("ascii", "replace")
         m = re.match(r"Request msg (\S+?)/cseq=", info)
+        if m and m.group(1) in LEFT_TO_PJSIP and m.group(1) != "OPTIONS":
+            return None                    # INVITE, ACK, CANCEL...: no need to read them
         start = ctypes.string_at(rdata + PACKET_OFFSET, 32)
         if not m or not start.startswith(m.group(1).encode() + b" "):
             if not self._standing_aside:
