@@ -66,8 +66,12 @@ class Serve:
                                          f"stderr: {self.proc.stderr.read() if self.proc.poll() is not None else ''}")
                 self.cond.wait(min(left, 0.5))
 
-    def stop(self) -> tuple[int, str]:
-        self.proc.send_signal(signal.SIGTERM)
+    def stop(self, signals: int = 1) -> tuple[int, str]:
+        """SIGTERM drains (calls in progress may finish); a second one stops at once."""
+        for i in range(signals):
+            if i:
+                self.wait(lambda e: e.get("event") == "draining", 10)
+            self.proc.send_signal(signal.SIGTERM)
         try:
             code = self.proc.wait(30)
         except subprocess.TimeoutExpired:
@@ -212,7 +216,7 @@ def test_stopping_serve_mid_call_closes_the_call_record(serve, tmp_path):
         caller.dial()
         assert caller.wait_established(10)
         serve.wait(lambda e: e.get("event") == "prompt" and e["expecting"] == "language", 30)
-        code, _ = serve.stop()                        # SIGTERM while the greeting plays
+        code, _ = serve.stop(signals=2)               # SIGTERM twice while the greeting plays
         assert caller.wait_closed(10)                 # the caller got a BYE
     finally:
         caller.quit()
