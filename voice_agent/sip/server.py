@@ -62,7 +62,7 @@ class SipServer:
         self.slots = CallSlots(max_calls)          # validates the setting
         if max_calls > PJSUA_CALL_LIMIT:
             log.warning("sip.max_calls=%d: this PJSIP build handles at most %d calls at once; "
-                        "run more serve processes for more lines", max_calls, PJSUA_CALL_LIMIT)
+                        "run `serve --workers N` for more lines", max_calls, PJSUA_CALL_LIMIT)
             max_calls = PJSUA_CALL_LIMIT
             self.slots = CallSlots(max_calls)
         self.max_calls = max_calls
