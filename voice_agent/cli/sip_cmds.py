@@ -10,6 +10,7 @@ With ``--workers N``, N such processes on consecutive ports (voice_agent.sip.wor
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sys
 import threading
@@ -68,14 +69,21 @@ def cmd_serve(args, settings) -> int:
     if args.workers is None:
         return line.serve(services, port)
 
-    # Workers: the models stay loaded here and are shared by the forked workers (sip/workers.py);
-    # each worker opens its own store.
+    # Workers: the speech models and the understander stay loaded here and are shared by the
+    # forked workers (sip/workers.py); each worker opens its own store.
+    from voice_agent.sip.stack import PJSUA_CALL_LIMIT
     from voice_agent.sip.workers import Supervisor
-    models = services.models
+    models, nlu = services.models, services.nlu
     services.close()
+    if max_calls > PJSUA_CALL_LIMIT:          # said once here, not by every worker
+        logging.getLogger("voice_agent.sip").warning(
+            "sip.max_calls=%d: this PJSIP build takes at most %d calls per worker: %d workers "
+            "answer %d calls at once", max_calls, PJSUA_CALL_LIMIT, args.workers,
+            args.workers * PJSUA_CALL_LIMIT)
+        line.server_max_calls = PJSUA_CALL_LIMIT
 
     def run_worker(index: int, ready) -> int:
-        worker_services = build(settings)
+        worker_services = build(settings, nlu=nlu)
         worker_services.models.update(models)
         try:
             return line.serve(worker_services, port + index, ready=ready, signals=(signal.SIGTERM,))
@@ -95,6 +103,7 @@ class _Line:
     def __init__(self, args, settings, host: str, max_calls: int, emit, loaded: dict):
         self.args, self.settings, self.host = args, settings, host
         self.max_calls, self.emit, self.loaded = max_calls, emit, loaded
+        self.server_max_calls = max_calls
 
     def serve(self, services, port: int, ready=None,
               signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) -> int:
@@ -109,7 +118,7 @@ class _Line:
 
         try:
             server = SipServer(self.host, port, handler, allowed_peers=sip["allowed_peers"],
-                               max_calls=self.max_calls, rate=int(settings["audio"]["sample_rate"]),
+                               max_calls=self.server_max_calls, rate=int(settings["audio"]["sample_rate"]),
                                log_level=self.args.sip_log_level, on_event=emit,
                                public_address=sip["public_address"],
                                rtp_timeout_s=float(sip["rtp_timeout_s"]))
