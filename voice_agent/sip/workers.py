@@ -68,6 +68,12 @@ class Supervisor:
     def run(self) -> int:
         """Until every worker has stopped after a signal; 2 when a worker could not start at all."""
         previous = {sig: signal.signal(sig, self._signalled) for sig in (signal.SIGTERM, signal.SIGINT)}
+        # Every process writes event lines to the same stdout: each line must go out in one
+        # write() (atomic on a pipe), not as text and newline apart, which is what an unbuffered
+        # stdout (PYTHONUNBUFFERED, as under systemd setups) does. The workers inherit this.
+        for stream in (sys.stdout, sys.stderr):
+            if hasattr(stream, "reconfigure"):
+                stream.reconfigure(line_buffering=True, write_through=False)
         forwarded = 0
         status = 0
         try:
