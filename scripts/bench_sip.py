@@ -324,7 +324,8 @@ def workers_round(n: int, workers: int, settings_base, work: Path) -> dict:
     answered = {e["call"] for evs in events.by_call.values() for e in evs
                 if e.get("event") == "answered"}
     return {"workers": workers, "calls": n, "paid": sum(1 for e in done if e.get("outcome") == "paid"),
-            "answered": len(answered), "errors": [o["error"] for o in outs if "error" in o],
+            "outcomes": sorted(str(e.get("outcome")) for e in done), "answered": len(answered),
+            "errors": [o["error"] for o in outs if "error" in o],
             "wall_s": round(wall, 1),
             "answer_ms_median": round(1000 * statistics.median(o["answer_s"] for o in outs if "answer_s" in o), 1)
             if any("answer_s" in o for o in outs) else None,

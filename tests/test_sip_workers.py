@@ -65,6 +65,9 @@ def test_two_workers_answer_eight_calls_at_once_and_the_ninth_is_busy(workers, t
     assert sorted(e["sip"] for e in ready) == [f"127.0.0.1:{workers.port}",
                                                 f"127.0.0.1:{workers.port + 1}"]
     assert all(e["max_calls"] == 4 for e in ready)
+    if "worker" in ready[0]:          # event lines tell the workers apart (VOICE_AGENT_WORKER)
+        assert {e["sip"]: e["worker"] for e in ready} == {f"127.0.0.1:{workers.port}": 0,
+                                                          f"127.0.0.1:{workers.port + 1}": 1}
     callers = []
     try:
         for i in range(8):

@@ -116,9 +116,18 @@ class _Line:
         def handler(line) -> None:
             PhoneCall(services, line, on_event=emit).run()
 
+        # From here on a signal drains (set before the worker says it is ready).
+        stop, at_once = threading.Event(), threading.Event()
+
+        def signalled(*_) -> None:
+            (at_once if stop.is_set() else stop).set()
+        for sig in signals:
+            signal.signal(sig, signalled)
+
         try:
             server = SipServer(self.host, port, handler, allowed_peers=sip["allowed_peers"],
-                               max_calls=self.server_max_calls, rate=int(settings["audio"]["sample_rate"]),
+                               max_calls=self.server_max_calls,
+                               rate=int(settings["audio"]["sample_rate"]),
                                log_level=self.args.sip_log_level, on_event=emit,
                                public_address=sip["public_address"],
                                rtp_timeout_s=float(sip["rtp_timeout_s"]))
@@ -132,13 +141,6 @@ class _Line:
               "transfer_target": settings.get("transfer_target") or None})
         if ready is not None:
             ready()
-
-        stop, at_once = threading.Event(), threading.Event()
-
-        def signalled(*_) -> None:
-            (at_once if stop.is_set() else stop).set()
-        for sig in signals:
-            signal.signal(sig, signalled)
         try:
             while not stop.wait(0.5):
                 pass
@@ -154,5 +156,6 @@ class _Line:
         services.close()
         stats = server.stats
         emit({"event": "stopped", "answered": stats.answered, "completed": stats.completed,
-              "forbidden": stats.forbidden, "busy": stats.busy, "errors": stats.handler_errors})
+              "forbidden": stats.forbidden, "busy": stats.busy, "errors": stats.handler_errors,
+              "unavailable": stats.unavailable, "rtp_timeouts": stats.rtp_timeouts})
         return 0
