@@ -2,6 +2,7 @@
 """Concurrent calls on the phone line, measured end to end: prints figures, asserts nothing.
 
     python scripts/bench_sip.py [--calls 1,2,4] [--json FILE]
+    python scripts/bench_sip.py --workers 3 --calls 4,8,12 [--flood 0]
 
 For each N, N baresip callers dial the agent on 127.0.0.1 at once and each pays a bill by keypad
 (RFC 4733) through the whole dialogue (language menu, verification, amount, card, read-back,
@@ -10,14 +11,22 @@ answer time (dial -> 200 OK), the agent's reply time per caller turn (turn compl
 queued: NLU, dialogue, store, speech rendering), and the CPU the agent process used per call.
 Then a flood: INVITEs from a stranger as fast as one socket sends them, and whether a real call
 still gets through. The baresip callers run on the same machine and take CPU too.
+
+With ``--workers W`` each batch runs against the real ``voice-agent serve --workers W`` (caller i
+dials worker i mod W, so W x 4 lines exist) and the memory of the supervisor and of each worker is
+read from /proc while every call is up: RSS, and the worker's private memory (what one more worker
+costs, the loaded models being shared since the fork).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import signal
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -196,11 +205,166 @@ def flood(settings_base, work: Path, count: int) -> dict:
     return result
 
 
+# Run inside `serve`: events get the worker's index from VOICE_AGENT_WORKER when the command does
+# not add it itself (the bench tells calls of different workers apart by it).
+SERVE_WITH_WORKER = """
+import json, os, sys
+class _Tagged:
+    def __init__(self, out):
+        self.out = out
+    def write(self, text):
+        if text.startswith("{") and '"worker"' not in text and "VOICE_AGENT_WORKER" in os.environ:
+            event = json.loads(text)
+            event["worker"] = int(os.environ["VOICE_AGENT_WORKER"])
+            text = json.dumps(event)
+        return self.out.write(text)
+    def __getattr__(self, name):
+        return getattr(self.out, name)
+os.register_at_fork(after_in_child=lambda: setattr(sys, "stdout", _Tagged(sys.stdout)))
+from voice_agent.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def memory_mb(pid: int) -> dict:
+    """RSS and private memory (MB) of one process, from /proc/<pid>/smaps_rollup."""
+    fields = {}
+    try:
+        for row in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+            name, value = row.split()[:2]
+            fields[name.rstrip(":")] = int(value) / 1024
+    except OSError:
+        return {}
+    return {"rss": round(fields.get("Rss", 0)), "pss": round(fields.get("Pss", 0)),
+            "private": round(fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0))}
+
+
+def cpu_s(pid: int) -> float:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class ServeProcess:
+    """`voice-agent serve --workers W` on consecutive ports; its events keyed (worker, call)."""
+
+    def __init__(self, db: Path, port: int, workers: int, events: Events):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", SERVE_WITH_WORKER, "serve", "--sip", f"127.0.0.1:{port}",
+             "--workers", str(workers), "--db", str(db), "--set", "password_hash.n=1024"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1])))
+        self.workers: dict[int, int] = {}
+        self.ready = threading.Event()
+        self.cpu_done = 0.0           # CPU of workers that already ended
+        self._events = events
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        for text in self.proc.stdout:
+            try:
+                event = json.loads(text)
+            except ValueError:
+                continue
+            if event.get("event") == "worker_started":
+                self.workers[event["worker"]] = event["pid"]
+            elif event.get("event") == "workers_ready":
+                self.ready.set()
+            if "call" in event:
+                event["call"] = (event.get("worker", 0), event["call"])
+            self._events(event)
+
+    def pids(self) -> list[int]:
+        return [self.proc.pid, *self.workers.values()]
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def workers_round(n: int, workers: int, settings_base, work: Path) -> dict:
+    db = work / f"bench-w{workers}-{n}.db"
+    services = build(settings_base.with_overrides(database=str(db)), create=True)
+    services.store.import_accounts(accounts(n))
+    services.close()
+    events = Events()
+    port = free_port_run(workers)
+    serve = ServeProcess(db, port, workers, events)
+    if not serve.ready.wait(180):
+        serve.stop()
+        raise RuntimeError("serve --workers did not start")
+    idle = {"supervisor": memory_mb(serve.proc.pid),
+            "worker": [memory_mb(pid) for pid in serve.workers.values()]}
+    outs = [dict() for _ in range(n)]
+    cpu0 = sum(cpu_s(pid) for pid in serve.pids())
+    t0 = time.monotonic()
+    threads = []
+    for i in range(n):
+        t = threading.Thread(target=one_call, args=(i, port + i % workers, work / f"w{workers}-{n}",
+                                                    events, outs[i]))
+        t.start()
+        threads.append(t)
+        time.sleep(0.3)
+    busy_mem = {"supervisor": memory_mb(serve.proc.pid),
+                "worker": [memory_mb(pid) for pid in serve.workers.values()]}
+    for t in threads:
+        t.join(300)
+    wall = time.monotonic() - t0
+    time.sleep(1)
+    cpu = sum(cpu_s(pid) for pid in serve.pids()) - cpu0
+    serve.stop()
+    done = [e for evs in events.by_call.values() for e in evs if e.get("event") == "call_done"]
+    answered = {e["call"] for evs in events.by_call.values() for e in evs
+                if e.get("event") == "answered"}
+    return {"workers": workers, "calls": n, "paid": sum(1 for e in done if e.get("outcome") == "paid"),
+            "outcomes": sorted(str(e.get("outcome")) for e in done), "answered": len(answered),
+            "errors": [o["error"] for o in outs if "error" in o],
+            "wall_s": round(wall, 1),
+            "answer_ms_median": round(1000 * statistics.median(o["answer_s"] for o in outs if "answer_s" in o), 1)
+            if any("answer_s" in o for o in outs) else None,
+            "agent_cpu_s_per_call": round(cpu / max(n, 1), 2),
+            "memory_idle_mb": idle, "memory_busy_mb": busy_mem}
+
+
+def free_port_run(count: int) -> int:
+    """A port such that it and the next ``count - 1`` are free on 127.0.0.1."""
+    for _ in range(50):
+        first, socks = bs.free_udp_port(), []
+        try:
+            for port in range(first, first + count):
+                socks.append(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+                socks[-1].bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError("no run of free ports")
+
+
+def print_workers_round(r: dict) -> None:
+    busy = r["memory_busy_mb"]
+    per_worker = "/".join(str(m.get("private", "?")) for m in busy["worker"])
+    print(f"{r['workers']:>7} {r['calls']:>5} {r['answered']:>8} {r['paid']:>4} {r['wall_s']:>7} "
+          f"{r['answer_ms_median']!s:>9} {r['agent_cpu_s_per_call']:>9} "
+          f"{busy['supervisor'].get('rss', '?'):>14} {per_worker:>22}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calls", default="1,2,4,6", help="batch sizes, comma-separated (one process "
                     "takes at most 4 calls with the pjsua2-python wheel: the rest get 486)")
     ap.add_argument("--flood", type=int, default=5000, help="INVITEs in the flood (0: skip)")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="run each batch against `serve --workers W` (4 lines per worker)")
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args(argv)
     if not bs.available():
@@ -209,6 +373,16 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-sip-"))
     base = load_settings(env={}, cwd=work, cli={"password_hash": {"n": 1024, "r": 8, "p": 1}})
     results = {"rounds": [], "flood": None}
+    if args.workers:
+        print(f"{'workers':>7} {'calls':>5} {'answered':>8} {'paid':>4} {'wall s':>7} {'answer ms':>9} "
+              f"{'CPU s/call':>9} {'supervisor MB':>14} {'worker private MB':>22}")
+        for n in [int(x) for x in args.calls.split(",") if x.strip()]:
+            r = workers_round(n, args.workers, base, work)
+            results["rounds"].append(r)
+            print_workers_round(r)
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=2))
+        return 0
     print(f"{'calls':>5} {'paid':>4} {'busy':>4} {'wall s':>7} {'answer ms':>9} {'call s':>7} "
           f"{'reply ms med':>12} {'p95':>7} {'agent CPU s/call':>16}")
     for n in [int(x) for x in args.calls.split(",") if x.strip()]:

@@ -6,18 +6,15 @@ is searched for the PIN and the card number.
 """
 from __future__ import annotations
 
-import json
-import os
 import re
-import signal
 import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 
 import pytest
+from sip_serve import CHEAP_HASH, Serve, demo_db
 
 from voice_agent.sip import baresip as bs
 
@@ -27,65 +24,12 @@ if not bs.available():
 
 from test_sip_guard import final_codes, invite  # noqa: E402  (raw SIP helpers)
 
-CHEAP_HASH = ["--set", "password_hash.n=1024"]
 PIN, CARD = "2468", "5555555555554444"          # Carlos, demo account 200300400
-
-
-class Serve:
-    """`voice-agent serve` in a subprocess; its stdout events are collected by a thread."""
-
-    def __init__(self, db, port: int, *extra: str):
-        # As the supervisor of --workers starts its workers: each event line says which one.
-        env = dict(os.environ, PYTHONUNBUFFERED="1", VOICE_AGENT_WORKER="1")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "voice_agent", "serve", "--sip", f"127.0.0.1:{port}",
-             "--db", str(db), "--sip-log-level", "3", *CHEAP_HASH, *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        self.events: list[dict] = []
-        self.raw: list[str] = []
-        self.cond = threading.Condition()
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            with self.cond:
-                self.raw.append(line)
-                try:
-                    self.events.append(json.loads(line))
-                except ValueError:
-                    pass
-                self.cond.notify_all()
-
-    def wait(self, predicate, timeout: float = 60.0, start: int = 0) -> tuple[dict, int]:
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for i in range(start, len(self.events)):
-                    if predicate(self.events[i]):
-                        return self.events[i], i + 1
-                left = deadline - time.monotonic()
-                if left <= 0 or self.proc.poll() is not None:
-                    raise AssertionError(f"no matching event; got {self.events}; "
-                                         f"stderr: {self.proc.stderr.read() if self.proc.poll() is not None else ''}")
-                self.cond.wait(min(left, 0.5))
-
-    def stop(self) -> tuple[int, str]:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = self.proc.wait()
-        self.reader.join(5)
-        return code, self.proc.stderr.read()
 
 
 @pytest.fixture
 def serve(tmp_path):
-    db = tmp_path / "line.db"
-    subprocess.run([sys.executable, "-m", "voice_agent", "db", "init", "--demo", "--db", str(db),
-                    *CHEAP_HASH], check=True, capture_output=True)
+    db = demo_db(tmp_path)
     port = bs.free_udp_port()
     server = Serve(db, port)
     ready, _ = server.wait(lambda e: e.get("event") == "ready", 60)
@@ -244,7 +188,7 @@ def test_stopping_serve_mid_call_closes_the_call_record(serve, tmp_path):
         caller.dial()
         assert caller.wait_established(10)
         serve.wait(lambda e: e.get("event") == "prompt" and e["expecting"] == "language", 30)
-        code, _ = serve.stop()                        # SIGTERM while the greeting plays
+        code, _ = serve.stop(signals=2)               # SIGTERM twice while the greeting plays
         assert caller.wait_closed(10)                 # the caller got a BYE
     finally:
         caller.quit()

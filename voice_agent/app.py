@@ -109,18 +109,20 @@ class Services:
         self.close()
 
 
-def build(settings: Settings, *, create: bool = False, load_models: bool = False) -> Services:
+def build(settings: Settings, *, create: bool = False, load_models: bool = False,
+          nlu: Understander | None = None) -> Services:
     """Open the store (migrated; created only with ``create``: a front end given a mistyped
     database path refuses it rather than take calls into a new empty store), load the languages'
-    understanding data and make the Agent; with ``load_models``, every language's speech model
-    too."""
+    understanding data (or take ``nlu``, already loaded: the phone line's forked workers share
+    their supervisor's, seconds of start-up saved) and make the Agent; with ``load_models``,
+    every language's speech model too."""
     from voice_agent.dialogue import Agent
     from voice_agent.nlu import Understander
     from voice_agent.store import Store
 
     store = Store.open(settings, create=create)          # first: a refused database fails fast
     try:
-        nlu = Understander(languages=tuple(settings.languages))
+        nlu = nlu or Understander(languages=tuple(settings.languages))
         services = Services(settings, store, nlu, Agent(settings, store, nlu))
     except BaseException:
         store.close()

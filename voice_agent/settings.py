@@ -97,7 +97,13 @@ DEFAULTS: dict[str, Any] = {
     "callback_windows": ["morning", "afternoon", "evening"],
     # What callers are told after a restoring payment: service is back within this many hours.
     "restore_within_hours": 4,
-    "sip": {"listen": "127.0.0.1:5060", "allowed_peers": ["127.0.0.1"], "max_calls": 8},
+    # The phone line (README "Phone line (SIP)"). public_address: the address put in SDP and
+    # Contact when the listen address is not the one callers reach (NAT, a public address); ""
+    # means the listen address, or, listening on 0.0.0.0, the local address that routes to each
+    # caller. A call with no RTP for rtp_timeout_s is hung up (a dead caller frees its line);
+    # on SIGTERM new calls get 503 and calls in progress have drain_s to finish.
+    "sip": {"listen": "127.0.0.1:5060", "allowed_peers": ["127.0.0.1"], "max_calls": 8,
+            "public_address": "", "rtp_timeout_s": 15.0, "drain_s": 120.0},
     # A caller's turn (typed, keyed or recognised) longer than this many characters is not
     # understood (the caller is asked to say it shorter): a line of megabytes costs seconds.
     "max_utterance_chars": 300,

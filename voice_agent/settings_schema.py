@@ -46,7 +46,7 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
     "import_workers": (0, 256),
     "restore_within_hours": (0, 24 * 31),
     "max_utterance_chars": (20, 10000),
-    "sip.max_calls": (1, 1000),
+    "sip.max_calls": (1, 1000), "sip.rtp_timeout_s": (1, 3600), "sip.drain_s": (0, 86400),
 }
 # Text that must not be empty ("" elsewhere means "the default place" or "none").
 NOT_EMPTY = {"company_name", "official_phone", "database", "default_language", "currency",

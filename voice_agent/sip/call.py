@@ -10,8 +10,10 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from voice_agent.sip.address import rewrite_sdp
 from voice_agent.sip.media import CallAudioPort
 from voice_agent.sip.stack import SipEndpoint, pj
 
@@ -135,12 +137,15 @@ class SipCall(pj.Call):
     that callback returns, as PJSIP's own examples do with ``delete this``.
     """
 
-    def __init__(self, account: pj.Account, call_id: int, line: CallLine, on_end):
+    def __init__(self, account: pj.Account, call_id: int, line: CallLine, on_end,
+                 advertise: Callable[[str, str], str | None] | None = None):
         super().__init__(account, call_id)
         self.line = line
         line.call = self
         self._on_end = on_end
+        self._advertise = advertise     # (caller's SDP, SIP source) -> our media address, or None
         self._port: CallAudioPort | None = None
+        self.audio_index: int | None = None   # the active audio stream, for the RTP watch
 
     def onCallState(self, prm) -> None:  # noqa: N802
         try:
@@ -160,6 +165,14 @@ class SipCall(pj.Call):
             self._port = None          # the worker's CallLine keeps the port until it is done
             self._on_end(self)
 
+    def onCallSdpCreated(self, prm) -> None:  # noqa: N802
+        """Our SDP is about to go out: put the address this caller can reach in it (address.py)."""
+        if self._advertise is None:
+            return
+        address = self._advertise(prm.remSdp.wholeSdp, self.line.source)
+        if address:
+            prm.sdp.wholeSdp = rewrite_sdp(prm.sdp.wholeSdp, address)
+
     def onCallMediaState(self, prm) -> None:  # noqa: N802
         try:
             info = self.getInfo()
@@ -178,6 +191,7 @@ class SipCall(pj.Call):
             except pj.Error:
                 pass
             self.line.port = self._port
+            self.audio_index = index
             self.line.stats.media_at = time.monotonic()
             self.line.media_ready.set()
 

@@ -69,7 +69,8 @@ class EventLines:
         line = json.dumps(self.stamp(event), ensure_ascii=False)
         with self._lock:
             stream = self.stream if self.stream is not None else sys.stdout
-            print(line, file=stream, flush=True)
+            stream.write(line + "\n")     # one write: lines from forked workers never interleave
+            stream.flush()
 
 
 def line_event(line, name: str, **data) -> dict:

@@ -3,7 +3,8 @@
 The phone system (PBX or trunk) is the only legitimate caller of the agent, so INVITEs are answered only
 from the addresses in ``settings["sip"]["allowed_peers"]`` (single addresses or CIDR networks); anyone
 else gets 403. Beyond ``max_calls`` concurrent calls the answer is 486 Busy Here, which the PBX turns
-into a busy tone or its own overflow route.
+into a busy tone or its own overflow route. While the process drains before stopping, the answer is
+503 Service Unavailable, which a PBX or Kamailio's dispatcher takes as "try another agent".
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 FORBIDDEN = 403
 BUSY_HERE = 486
+SERVICE_UNAVAILABLE = 503
 
 
 class SipSettingsError(ValueError):
@@ -91,10 +93,12 @@ class Admission:
     reason: str
 
 
-def admit(allow: PeerAllowList, slots: CallSlots, source: str) -> Admission:
+def admit(allow: PeerAllowList, slots: CallSlots, source: str, draining: bool = False) -> Admission:
     """Decide one INVITE. A slot taken here must be given back when the call ends."""
     if not allow.allows(source):
         return Admission(FORBIDDEN, "peer not allowed")
+    if draining:
+        return Admission(SERVICE_UNAVAILABLE, "draining")
     if not slots.take():
         return Admission(BUSY_HERE, "all lines busy")
     return Admission(0, "answer")

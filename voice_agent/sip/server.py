@@ -6,6 +6,8 @@ Policy comes first: peers outside the allow-list get 403, calls beyond ``max_cal
 PJSIP parses and rejects malformed messages itself; a failing handler ends only its own call.
 Every refusal becomes a ``refused`` event (``events.RefusalLog``: with the peer, rate-limited);
 per-call events carry the call's number, SIP Call-ID and store call id (``line_event``).
+A call whose caller sends no RTP for ``rtp_timeout_s`` is hung up (watch.py). ``drain()`` turns
+new calls away with 503 and waits for the calls in progress before ``stop()`` hangs up the rest.
 """
 from __future__ import annotations
 
@@ -16,11 +18,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from voice_agent.sip.address import answer_address, is_wildcard
 from voice_agent.sip.call import CallLine, SipCall
 from voice_agent.sip.door import FrontDoor
 from voice_agent.sip.events import RefusalLog, line_event
 from voice_agent.sip.policy import Admission, CallSlots, PeerAllowList, admit, caller_id
 from voice_agent.sip.stack import PJSUA_CALL_LIMIT, SipEndpoint, pj
+from voice_agent.sip.watch import RtpWatch
 
 log = logging.getLogger("voice_agent.sip")
 
@@ -36,6 +40,8 @@ class ServerStats:
     forbidden: int = 0
     busy: int = 0
     handler_errors: int = 0
+    unavailable: int = 0        # 503 while draining
+    rtp_timeouts: int = 0
 
 
 class _Account(pj.Account):
@@ -52,13 +58,14 @@ class SipServer:
 
     def __init__(self, host: str, port: int, handler: CallHandler, *, allowed_peers, max_calls: int,
                  rate: int = 16000, log_level: int = 1,
-                 on_event: Callable[[dict], None] | None = None):
+                 on_event: Callable[[dict], None] | None = None, public_address: str = "",
+                 rtp_timeout_s: float | None = None):
         self.allow = PeerAllowList(list(allowed_peers))
         self.requested_max_calls = max_calls
         self.slots = CallSlots(max_calls)          # validates the setting
         if max_calls > PJSUA_CALL_LIMIT:
             log.warning("sip.max_calls=%d: this PJSIP build handles at most %d calls at once; "
-                        "run more serve processes for more lines", max_calls, PJSUA_CALL_LIMIT)
+                        "run `serve --workers N` for more lines", max_calls, PJSUA_CALL_LIMIT)
             max_calls = PJSUA_CALL_LIMIT
             self.slots = CallSlots(max_calls)
         self.max_calls = max_calls
@@ -69,7 +76,14 @@ class SipServer:
         self.refusals = RefusalLog(self.on_event)
         self.endpoint = SipEndpoint(host, port, max_calls=max_calls, clock_rate=rate,
                                     log_level=log_level, on_ready=self._ready,
-                                    on_rejected=self._rejected_by_pjsip)
+                                    on_rejected=self._rejected_by_pjsip,
+                                    public_address=public_address)
+        # Listening on a wildcard with no address to publish: each answer gets the address
+        # routed towards its caller (address.py).
+        self._advertise = answer_address if is_wildcard(host) and not public_address else None
+        self.watch = (RtpWatch(self.endpoint, rtp_timeout_s, lambda: self._calls.values(),
+                               self._silent) if rtp_timeout_s else None)
+        self.draining = False
         self.door = FrontDoor(host, port, list(allowed_peers), on_reject=self._forbidden_at_door)
         self.door_open = False
         self._account: _Account | None = None
@@ -83,7 +97,19 @@ class SipServer:
         self._check_port_free()
         self.endpoint.start()
         self.door_open = self.door.start()
+        if self.watch is not None:
+            self.watch.start()
         return self
+
+    def drain(self, timeout_s: float, abort: threading.Event | None = None) -> int:
+        """Answer new calls 503 and wait up to ``timeout_s`` (or until ``abort`` is set) for the
+        calls in progress to end; returns how many are still up (``stop()`` hangs them up)."""
+        self.draining = True
+        abort = abort or threading.Event()
+        deadline = time.monotonic() + timeout_s
+        while self.slots.active and not abort.is_set() and time.monotonic() < deadline:
+            abort.wait(min(0.2, max(0.0, deadline - time.monotonic())))
+        return self.slots.active
 
     def _check_port_free(self) -> None:
         """PJSIP's socket allows port sharing (for the front door), so a second server on the same
@@ -101,6 +127,8 @@ class SipServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Hang up every call, let the workers record their outcome, then stop the stack."""
+        if self.watch is not None:
+            self.watch.stop()
         self.endpoint.register_thread()
         # Only the loop thread may hold pjsua2 call objects (see SipCall), even for a moment.
         lines = self.endpoint.call_soon(lambda: [c.line for c in self._calls.values()]).result(5)
@@ -135,13 +163,13 @@ class SipServer:
     # -- incoming calls (sip-loop thread) -------------------------------------------------------
     def _incoming(self, account: _Account, prm) -> None:
         source = prm.rdata.srcAddress
-        decision: Admission = admit(self.allow, self.slots, source)
+        decision: Admission = admit(self.allow, self.slots, source, self.draining)
         if decision.status:
             self._reject(account, prm.callId, decision, source)
             return
         number = next(self._numbers)
         line = CallLine(self.endpoint, number, source, None, self.rate)
-        call = SipCall(account, prm.callId, line, self._ended)
+        call = SipCall(account, prm.callId, line, self._ended, self._advertise)
         self._calls[number] = call
         try:
             info = call.getInfo()
@@ -168,6 +196,8 @@ class SipServer:
     def _reject(self, account: _Account, call_id: int, decision: Admission, source: str) -> None:
         if decision.status == 403:
             self.stats.forbidden += 1
+        elif decision.status == 503:
+            self.stats.unavailable += 1
         else:
             self.stats.busy += 1
         call = pj.Call(account, call_id)
@@ -184,6 +214,11 @@ class SipServer:
         del call
         self.refusals.refused(decision.status, decision.reason, source, method="INVITE",
                               sip_call_id=sip_call_id)
+
+    def _silent(self, line: CallLine, silent_s: float) -> None:
+        """The RTP watch hung up a call whose caller went silent on the network (loop thread)."""
+        self.stats.rtp_timeouts += 1
+        self.on_event(line_event(line, "rtp_timeout", silent_s=round(silent_s, 1)))
 
     def _forbidden_at_door(self, peer: str, method: str, sip_call_id: str | None) -> None:
         self.stats.forbidden += 1

@@ -120,8 +120,10 @@ class SipEndpoint:
 
     def __init__(self, host: str, port: int, *, max_calls: int, clock_rate: int = 16000,
                  log_level: int = 1, on_ready: Callable[[SipEndpoint], None] | None = None,
-                 on_rejected: Callable[[int, str, str | None, str | None], None] | None = None):
+                 on_rejected: Callable[[int, str, str | None, str | None], None] | None = None,
+                 public_address: str = ""):
         self.host, self.port = host, port
+        self.public_address = public_address      # for SDP, Contact and Via (see address.py)
         self.max_calls = max_calls
         self.clock_rate = clock_rate
         self.log_level = log_level
@@ -243,7 +245,7 @@ class SipEndpoint:
         tc.sockOptParams.sockOpts.append(reuse)
         if self.host not in ("0.0.0.0", "::", ""):
             tc.boundAddress = self.host
-            tc.publicAddress = self.host
+        tc.publicAddress = self.advertised
         ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tc)
         ep.libStart()
         self.answers.install()
@@ -259,8 +261,16 @@ class SipEndpoint:
         tc = cfg.mediaConfig.transportConfig
         tc.port, tc.portRange, tc.randomizePort = 30000, 10000, True
         if self.host not in ("0.0.0.0", "::", ""):
-            cfg.mediaConfig.transportConfig.boundAddress = self.host
-            cfg.mediaConfig.transportConfig.publicAddress = self.host
+            tc.boundAddress = self.host
+        tc.publicAddress = self.advertised
+
+    @property
+    def advertised(self) -> str:
+        """The address PJSIP puts in SIP and SDP: ``public_address``, else the listen address;
+        "" (listening on a wildcard) lets PJSIP pick, and the server rewrites SDP per call."""
+        if self.public_address:
+            return self.public_address
+        return "" if self.host in ("0.0.0.0", "::", "") else self.host
 
     def _destroy(self) -> None:
         if self.ep is not None:
