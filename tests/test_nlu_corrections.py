@@ -53,6 +53,12 @@ def test_a_plain_no_is_still_a_no(nlu):
      {"account_number": "200300400", "pin": "2468", "amount": 6000}),
     ("ko", "계좌 번호 삼 영 영 사 영 영 오 영 영 비밀번호 팔 육 사 이 오십 달러 내고 싶어요",
      {"account_number": "300400500", "pin": "8642", "amount": 5000}),
+    # the request comes first and the account number and PIN, with the words naming them, would
+    # drown it: it is found in what is left once they are taken out
+    ("en", "yeah hi so i wanna pay forty five dollars, the account number is 2003004001 and the"
+           " pin is 1234", {"account_number": "2003004001", "pin": "1234", "amount": 4500}),
+    ("ko", "네 안녕하세요 사십오 달러 내려고요 계좌 번호는 삼 영 영 사 영 영 오 영 영이고 비밀번호는"
+           " 팔 육 사 이예요", {"account_number": "300400500", "pin": "8642", "amount": 4500}),
 ])
 def test_values_said_with_the_request(nlu, lang, text, want):
     u = nlu.understand(text, lang)
