@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from voice_agent.nlu.templates import expand
+
 CORRECTED = [
     ("en", "amount", "forty dollars scratch that fifty", 5000),
     ("en", "amount", "twenty dollars no wait make that thirty", 3000),
@@ -87,6 +89,39 @@ def test_grammars_let_callers_correct_and_give_a_pin(nlu):
     assert "mejor" in nlu.grammar_phrases("es", "installments")
     assert "pin" in nlu.grammar_phrases("en", "intent")
     assert "비밀번호" in nlu.grammar_phrases("ko", "intent")
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "ko"])
+def test_grammars_hear_what_the_dialogue_understands_at_each_step(nlu, lang):
+    """Over voice a recogniser held to a step's grammar hears only its words: at every step the
+    question words and going back (dialogue/repair.py's lists), at a yes/no also amounts, ways
+    to pay and correction words (a read-back changed), at the menu the closings; each taken
+    from the locale data, so a phrase added there is heard too."""
+    def said(phrases):
+        return {" ".join(p.lower().split()) for p in phrases}
+
+    questions = nlu.choices(lang, "conv_question")
+    asides = said(questions["anywhere"] + questions["start"]) | said(
+        p for phrases in nlu.choices(lang, "conv_topic").values() for p in phrases)
+    back = said(nlu.choices(lang, "conv_go_back")["back"])
+    values = nlu.locale(lang).values
+    markers = said(values["corrections"]["markers"])
+    methods = said(p for phrases in nlu.choices(lang, "payment_method").values() for p in phrases)
+    cancel = said(expand(nlu.locale(lang).intents["cancel"][0]))
+    for expect in ("pin", "amount", "card_number", "card_expiry", "date", "payment_method",
+                   "confirm", "installments"):
+        heard = set(nlu.grammar_phrases(lang, expect))
+        assert asides <= heard and back <= heard, (expect, sorted(asides - heard))
+        assert cancel <= heard, expect
+    confirm = set(nlu.grammar_phrases(lang, "confirm"))
+    assert methods <= confirm and markers <= confirm
+    assert said(values["money"]["major"]) <= confirm
+    assert nlu.parse_value("amount", {"en": "sixty dollars", "es": "sesenta dólares",
+                                      "ko": "육십 달러"}[lang], lang) == 6000
+    assert {"sixty", "sesenta", "육십"} & confirm or {"six", "seis", "육"} & confirm
+    closings = said(p for phrases in nlu.choices(lang, "conv_closing").values() for p in phrases)
+    assert closings <= set(nlu.grammar_phrases(lang, "intent"))
+    assert not asides & set(nlu.grammar_phrases(lang, "dispute_reason"))   # open vocabulary
 
 
 @pytest.mark.parametrize("lang,table,text,key", [

@@ -314,8 +314,15 @@ class Understander:
         return None, 0.0
 
     def grammar_phrases(self, lang: str, expect: str | None) -> list[str]:
+        """What a recogniser held to a grammar must hear while ``expect``: the answers, and what
+        the dialogue understands at every step (dialogue/repair.py's phrase lists: going back,
+        questions on the way; closings at the menu), from the locale data."""
         ld = self.locale(lang)
-        methods = self.choices(lang, "payment_method") if expect == "payment_method" else None
-        back = self.choices(lang, "conv_go_back").get("back", [])   # dialogue/repair.py
-        return grammar_phrases(ld, expect, list(dict.fromkeys(self._name_phrases)), methods,
-                               anywhere=back)
+        back = self.choices(lang, "conv_go_back").get("back", [])
+        questions = self.choices(lang, "conv_question")
+        asides = [p for key in ("start", "anywhere", "lead") for p in questions.get(key, [])]
+        asides += [p for phrases in self.choices(lang, "conv_topic").values() for p in phrases]
+        closings = [p for phrases in self.choices(lang, "conv_closing").values() for p in phrases]
+        return grammar_phrases(ld, expect, list(dict.fromkeys(self._name_phrases)),
+                               self.choices(lang, "payment_method"), anywhere=back,
+                               asides=asides, closings=closings)
