@@ -95,7 +95,7 @@ def grammar_phrases(ld: LocaleData, expect: str | None, language_names: list[str
                     methods: dict[str, list[str]] | None = None, anywhere: list[str] = (),
                     asides: list[str] = (), closings: list[str] = ()) -> list[str]:
     """The phrases for ``expect``, the commands, ``anywhere`` (what may be said at every step
-    besides them: "go back"), ``asides`` at every step but the menu (questions on the way: "when
+    besides them: "go back"), ``asides`` at every step but the menus (questions on the way: "when
     is that due?", dialogue/repair.py) and ``closings`` at the menu ("no that's all, thanks").
     ``methods`` (the payment method choices) answer the method question and, with amounts and
     correction words, may change a read-back at a yes/no step ("no, make it sixty", "actually
@@ -131,7 +131,7 @@ def grammar_phrases(ld: LocaleData, expect: str | None, language_names: list[str
             confusable = set(ld.values.get("yes_no", {}).get("sounds_like", []))
             phrases += [p for p in (*asides, *kind_phrases(ld, "amount", language_names),
                                     *method_words, *_corrections(ld)) if p not in confusable]
-        else:
+        elif expect != "language":      # the language menu routes, it answers no questions
             phrases += list(asides)
         if kind in CORRECTABLE_KINDS:   # "forty dollars scratch that fifty"
             phrases += _corrections(ld)
