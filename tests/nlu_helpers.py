@@ -71,6 +71,12 @@ class FakeNLU:
             return next((code for word, code in LANGS.items() if word in t), None)
         return None
 
+    def request_words(self, text, lang):
+        return text
+
+    def corrected_words(self, text, lang):
+        return None
+
     def only_number(self, text, lang):
         return bool(re.fullmatch(r"[\d\s$.,]*\d[\d\s$.,]*", text.strip()))
 

@@ -35,6 +35,48 @@ def test_account_pin_and_amount_in_one_sentence(demo_agent, lang):
     assert pin_words not in record and "pin" not in call.session.slots
 
 
+@pytest.mark.parametrize("text", [
+    "yeah hi so i wanna pay forty five dollars, the account number is 100200300 and the pin is"
+    " 4321",
+    "yeah hi so i wanna pay forty five dollars, the account number is one zero zero two zero zero"
+    " three zero zero and the pin is four three two one",
+])
+def test_a_request_said_before_the_account_and_pin_is_heard(demo_agent, text):
+    agent, store = demo_agent()
+    call = Call(agent)
+    turn = call.say(text)
+    assert call.session.account == "100200300"
+    assert turn.expecting == "confirm" and "$45.00" in turn.say
+    record = transcript(store, call)
+    assert "4321" not in record and "four three two one" not in record
+
+
+@pytest.mark.parametrize("lang,account,pin,asked,amount,expecting", [
+    ("en", "100200300", "4321", "I want to pay with my card", "full balance", "card_number"),
+    ("en", "100200300", "4321", "i'd like to pay my bill from my bank account", "full balance",
+     "routing_number"),
+    ("es", "200300400", "2468", "quiero pagar mi factura con tarjeta", "el monto vencido",
+     "card_number"),
+    ("ko", "300400500", "8642", "은행 계좌로 납부하고 싶어요", "전액", "routing_number"),
+])
+def test_a_method_named_with_the_request_is_not_asked(demo_agent, lang, account, pin, asked,
+                                                      amount, expecting):
+    agent, _ = demo_agent()
+    call = Call(agent, lang=lang)
+    assert call.verified(asked, account, pin).expecting == "amount"
+    assert call.say(amount).expecting == expecting
+
+
+def test_a_method_named_with_an_earlier_request_is_forgotten(demo_agent):
+    """A way to pay belongs to the request it came with."""
+    agent, _ = demo_agent()
+    call = Call(agent)
+    call.verified("i want to pay with my card", "100200300", "4321")
+    call.say("cancel")
+    assert call.say("pay my bill").expecting == "amount"
+    assert call.say("full balance").expecting == "payment_method"
+
+
 def test_a_wrong_pin_said_with_the_request_fails_like_a_keyed_one(demo_agent):
     agent, _ = demo_agent()
     call = Call(agent)

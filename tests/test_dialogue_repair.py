@@ -118,6 +118,33 @@ def test_a_charge_named_in_a_question_is_explained(agent):
     assert "conv_b_charge" in reply_keys(turn) and "$19.20" in turn.say
 
 
+@pytest.mark.parametrize("lang,text,name", [
+    ("en", "what is the late fee?", "Late fee"),
+    ("en", "and what's this international calls charge", "International calls"),
+    ("es", "¿qué es el cargo por mora?", "Late fee"),      # 200300400 has one: not this account
+    ("ko", "연체료는 뭐예요?", "Late fee"),
+])
+def test_a_charge_the_bill_lacks_is_said_plainly(agent, lang, text, name):
+    """A question naming a charge the account has not got is answered (there is none) and the
+    question asked again: neither a miss nor another topic."""
+    call = Call(agent, lang=lang)
+    call.say({"en": "pay my bill", "es": "pagar mi factura", "ko": "요금 낼게요"}[lang])
+    call.verify(*(ACCOUNTS["ko"] if lang == "es" else ACCOUNTS[lang]))
+    if call.turn.state == "verify.language_offer":
+        call.say("no")
+    call.keys("1")
+    turn = call.say(text)
+    assert reply_keys(turn)[0] == "conv_b_no_charge" and name in turn.say
+    assert turn.state == "payment.method" and call.session.misses == 0
+
+
+def test_the_fee_alone_is_still_the_fee_to_pay(agent):
+    """"the fee" names a late fee only on a bill that has one; otherwise it asks the fee."""
+    call = at_method(agent)
+    turn = call.say("how much is the fee?")
+    assert "conv_b_fees" in reply_keys(turn)
+
+
 @pytest.mark.parametrize("text", ["how about the full balance", "the full balance"])
 def test_an_answer_is_not_taken_for_a_question(agent, text):
     call = Call(agent)

@@ -121,6 +121,27 @@ def test_cli_understand_contract():
     assert json.loads(out.stdout)["value"] == "2026-12-04"
 
 
+def test_cli_understand_masks_what_could_be_a_secret():
+    """A PIN said with a request (or a card number, an expiry) is never printed in clear: the
+    text is masked as a stored caller turn, each value by what it answers."""
+    def run(lines: str, *args: str) -> list[dict]:
+        out = subprocess.run([sys.executable, "-m", "voice_agent", "understand", "--lang", "en",
+                              *args], input=lines, capture_output=True, text=True, check=True)
+        assert "4321" not in out.stdout and "three two one" not in out.stdout
+        return [json.loads(line) for line in out.stdout.splitlines()]
+
+    rows = run("yeah hi i wanna pay forty five dollars, the account number is 100200300 and the"
+               " pin is 4321\nmy pin is four three two one pay my bill\n")
+    assert [r["intent"] for r in rows] == ["pay_bill", "pay_bill"]
+    assert rows[0]["value"] == {"amount": 4500, "account_number": "*********",
+                                "pin": "[redacted]"}
+    assert rows[1]["value"] == {"pin": "[redacted]"} and "pin is * * * *" in rows[1]["text"]
+    card, = run("4111 1111 1111 1111\n", "--expect", "digits")
+    assert card["value"] == "************1111" and "4111" not in card["text"]
+    expiry, = run("twelve thirty\n", "--expect", "expiry")
+    assert expiry["value"] == "[redacted]"
+
+
 def test_cli_survives_bytes_that_are_not_utf8():
     out = subprocess.run([sys.executable, "-m", "voice_agent", "understand", "--lang", "en"],
                          input=b"caf\xe9 pay my bill\r\nyes\n", capture_output=True, check=True)

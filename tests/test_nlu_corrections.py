@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from voice_agent.nlu.templates import expand
+
 CORRECTED = [
     ("en", "amount", "forty dollars scratch that fifty", 5000),
     ("en", "amount", "twenty dollars no wait make that thirty", 3000),
@@ -53,6 +55,12 @@ def test_a_plain_no_is_still_a_no(nlu):
      {"account_number": "200300400", "pin": "2468", "amount": 6000}),
     ("ko", "계좌 번호 삼 영 영 사 영 영 오 영 영 비밀번호 팔 육 사 이 오십 달러 내고 싶어요",
      {"account_number": "300400500", "pin": "8642", "amount": 5000}),
+    # the request comes first and the account number and PIN, with the words naming them, would
+    # drown it: it is found in what is left once they are taken out
+    ("en", "yeah hi so i wanna pay forty five dollars, the account number is 2003004001 and the"
+           " pin is 1234", {"account_number": "2003004001", "pin": "1234", "amount": 4500}),
+    ("ko", "네 안녕하세요 사십오 달러 내려고요 계좌 번호는 삼 영 영 사 영 영 오 영 영이고 비밀번호는"
+           " 팔 육 사 이예요", {"account_number": "300400500", "pin": "8642", "amount": 4500}),
 ])
 def test_values_said_with_the_request(nlu, lang, text, want):
     u = nlu.understand(text, lang)
@@ -81,6 +89,39 @@ def test_grammars_let_callers_correct_and_give_a_pin(nlu):
     assert "mejor" in nlu.grammar_phrases("es", "installments")
     assert "pin" in nlu.grammar_phrases("en", "intent")
     assert "비밀번호" in nlu.grammar_phrases("ko", "intent")
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "ko"])
+def test_grammars_hear_what_the_dialogue_understands_at_each_step(nlu, lang):
+    """Over voice a recogniser held to a step's grammar hears only its words: at every step the
+    question words and going back (dialogue/repair.py's lists), at a yes/no also amounts, ways
+    to pay and correction words (a read-back changed), at the menu the closings; each taken
+    from the locale data, so a phrase added there is heard too."""
+    def said(phrases):
+        return {" ".join(p.lower().split()) for p in phrases}
+
+    questions = nlu.choices(lang, "conv_question")
+    asides = said(questions["anywhere"] + questions["start"]) | said(
+        p for phrases in nlu.choices(lang, "conv_topic").values() for p in phrases)
+    back = said(nlu.choices(lang, "conv_go_back")["back"])
+    values = nlu.locale(lang).values
+    markers = said(values["corrections"]["markers"])
+    methods = said(p for phrases in nlu.choices(lang, "payment_method").values() for p in phrases)
+    cancel = said(expand(nlu.locale(lang).intents["cancel"][0]))
+    for expect in ("pin", "amount", "card_number", "card_expiry", "date", "payment_method",
+                   "confirm", "installments"):
+        heard = set(nlu.grammar_phrases(lang, expect))
+        assert asides <= heard and back <= heard, (expect, sorted(asides - heard))
+        assert cancel <= heard, expect
+    confirm = set(nlu.grammar_phrases(lang, "confirm"))
+    assert methods <= confirm and markers <= confirm
+    assert said(values["money"]["major"]) <= confirm
+    assert nlu.parse_value("amount", {"en": "sixty dollars", "es": "sesenta dólares",
+                                      "ko": "육십 달러"}[lang], lang) == 6000
+    assert {"sixty", "sesenta", "육십"} & confirm or {"six", "seis", "육"} & confirm
+    closings = said(p for phrases in nlu.choices(lang, "conv_closing").values() for p in phrases)
+    assert closings <= set(nlu.grammar_phrases(lang, "intent"))
+    assert not asides & set(nlu.grammar_phrases(lang, "dispute_reason"))   # open vocabulary
 
 
 @pytest.mark.parametrize("lang,table,text,key", [

@@ -49,7 +49,7 @@ def _answers_step(ctx: Ctx, step: Step, inp: Input) -> bool:
 
 def _plain_command(inp: Input) -> bool:
     """The turn is plainly a command ("cancel that", "repeat"), with no yes or no in it: it is
-    not read as a correction (and its words are not parsed again)."""
+    read as a correction only from a correction word on (Agent._correction_text)."""
     return inp.value is None and inp.intent in GLOBAL_INTENTS
 
 
@@ -284,27 +284,40 @@ class Agent:
         twenty five", "actually use my bank account instead"), as a careful agent takes it: that
         question takes the new answer as if it had just been asked and the flow goes on from
         there (back to the read-back once it has what it needs); everything else is kept. A yes
-        is never a correction. True: the turn was a correction and has been handled."""
-        if not inp.text or inp.value == "yes" or _plain_command(inp):
+        is never a correction, nor a command ("cancel the card payment") unless a new answer
+        follows a correction word in it ("mejor cuarenta dólares", which also sounds like "mejor
+        no"). True: the turn was a correction and has been handled."""
+        text = self._correction_text(ctx, inp)
+        if text is None or inp.value == "yes":
             return False
+        said = Input(text=text, dtmf=None, intent=None, value=None, confidence=inp.confidence)
         session = ctx.session
         flow = self.registry.flows[session.flow]
         for name in step.corrects:
             owner_name, _, name = name.rpartition(".")   # "paymethod.method": another flow's
             owner = self.registry.flows[owner_name] if owner_name else flow
             target = owner.steps[name]
-            value = (self.nlu.parse_value(target.kind, inp.text, ctx.lang, today=ctx.today)
+            value = (self.nlu.parse_value(target.kind, said.text, ctx.lang, today=ctx.today)
                      if target.kind else None)
-            if value is None and not (target.choices and ctx.choice(inp, target.choices)):
+            if value is None and not (target.choices and ctx.choice(said, target.choices)):
                 continue
             ctx.correct_from(session.state)   # the read-back, asked again once complete
             session.state = f"{owner.name}.{name}"
             session.misses = 0
             session.ask_params = owner.step_params(ctx, name)
-            owner.handle(ctx, name, Input(text=inp.text, dtmf=None, intent=None, value=value,
+            owner.handle(ctx, name, Input(text=said.text, dtmf=None, intent=None, value=value,
                                          confidence=inp.confidence, kind=target.kind))
             return True
         return False
+
+    def _correction_text(self, ctx: Ctx, inp: Input) -> str | None:
+        """The words a new answer may be in: all of them, but of a plain command only those
+        after a correction word ("mejor cuarenta dólares" also sounds like "mejor no")."""
+        if not inp.text:
+            return None
+        if _plain_command(inp):
+            return self.nlu.corrected_words(inp.text, ctx.lang)
+        return inp.text
 
     def _answer_readback(self, ctx: Ctx, step: Step, inp: Input, confidence: float) -> None:
         """The caller's answer to "I heard X, is that right?": yes takes X; a new value of the
@@ -312,9 +325,9 @@ class Agent:
         read back again when it too was heard unsure; a plain no asks the question again."""
         session = ctx.session
         corrected = None
-        if not inp.yes and inp.text and step.kind not in (None, "yes_no") \
-                and not _plain_command(inp):
-            corrected = self.nlu.parse_value(step.kind, inp.text, ctx.lang, today=ctx.today)
+        text = self._correction_text(ctx, inp)
+        if not inp.yes and text and step.kind not in (None, "yes_no"):
+            corrected = self.nlu.parse_value(step.kind, text, ctx.lang, today=ctx.today)
         if corrected is not None:
             if confidence < self.accept:
                 session.unsure = (session.state, corrected)

@@ -7,9 +7,9 @@ locales/<lang>/choices_conv_b.toml (sections ``conv_go_back``, ``conv_question``
 - going back returns to the previous question of the task, with the values collected up to
   it (the session's step history), everything else kept;
 - "*" drops the entry being made and asks the same question again;
-- a question the agent can answer (balance, due date, fee of a way to pay, what a charge is,
-  how long restoration takes, which cards are taken) is answered in one sentence and the
-  question asked again;
+- a question the agent can answer (balance, due date, fee of a way to pay, what a charge is
+  or that the bill has no such charge, how long restoration takes, which cards are taken) is
+  answered in one sentence and the question asked again;
 - at the menu, a closing ("no that's all, thanks, bye") ends the call politely.
 """
 from __future__ import annotations
@@ -134,13 +134,28 @@ def question_topic(ctx: Ctx, text: str) -> str | None:
              or _said(ctx, text, questions.get("anywhere", [])) is not None)
     if not asked or _said(ctx, text, questions.get("not", [])) is not None:
         return None
-    if _charge_named(ctx, text) is not None and _method_named(ctx, text) is None:
+    method = _method_named(ctx, text)
+    if method is None and _charge_named(ctx, text) is not None:
         return "charge"
     found = {key: _said(ctx, text, phrases) for key, phrases in _table(ctx, "conv_topic").items()}
     found = {key: phrase for key, phrase in found.items() if phrase}
+    missing = _charge_missing(ctx, text) if method is None else None
+    if missing is not None and _more_specific(missing, found.values()):
+        return "no_charge"
     if not found:
         return None
     return max(found, key=lambda key: len(found[key]))
+
+
+def _more_specific(missing: tuple[str, str], topics: Iterable[str]) -> bool:
+    """A charge the bill lacks is what was asked about when the caller said its name, or
+    words for it that say clearly more than any topic heard: "cargo por mora" is more than
+    "cargo" (a fee), but "the fee" is just "fee"."""
+    name, phrase = missing
+    if phrase == " ".join(tokens(name)):
+        return True
+    longest = max((len(topic.split()) for topic in topics), default=0)
+    return not longest or len(phrase.split()) >= longest + 2
 
 
 def _method_named(ctx: Ctx, text: str) -> str | None:
@@ -163,9 +178,22 @@ def _charge_named(ctx: Ctx, text: str):
     return None
 
 
+def _charge_missing(ctx: Ctx, text: str) -> tuple[str, str] | None:
+    """(name, the words said for it): a kind of charge the caller named ("what is the late
+    fee?", choices_cases.toml [charge_names]) that the verified account's bill does not have."""
+    if ctx.session.account is None:
+        return None
+    held = {charge.description.lower() for charge in ctx.store.charges(ctx.session.account)}
+    for name, synonyms in ctx.nlu.choices(ctx.lang, "charge_names").items():
+        phrase = _said(ctx, text, [name, *synonyms]) if name.lower() not in held else None
+        if phrase is not None:
+            return name, phrase
+    return None
+
+
 def answer(ctx: Ctx, topic: str, text: str) -> None:
     """One sentence that answers the question, then the step's question again."""
-    needs_account = topic in ("balance", "due_date", "charge")
+    needs_account = topic in ("balance", "due_date", "charge", "no_charge")
     account = ctx.account(refresh=True) if ctx.session.account else None
     if needs_account and account is None:
         ctx.say("conv_b_need_account")
@@ -173,6 +201,9 @@ def answer(ctx: Ctx, topic: str, text: str) -> None:
         charge = _charge_named(ctx, text)
         ctx.say("conv_b_charge", description=charge.description,
                 amount=Money(charge.amount_cents), date=charge.date)
+    elif topic == "no_charge":
+        name, _ = _charge_missing(ctx, text)
+        ctx.say("conv_b_no_charge", description=name.capitalize())   # as a bill prints it
     elif topic in ("balance", "due_date"):
         say_balance_due(ctx, account)
     elif topic == "fee":

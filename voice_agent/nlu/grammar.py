@@ -92,12 +92,17 @@ def _split_endings(phrase: str, ld: LocaleData) -> str:
 
 
 def grammar_phrases(ld: LocaleData, expect: str | None, language_names: list[str],
-                    choices: dict[str, list[str]] | None = None,
-                    anywhere: list[str] = ()) -> list[str]:
-    """The phrases for ``expect``, the commands, and ``anywhere`` (what may be said at every
-    step besides them: "go back")."""
+                    methods: dict[str, list[str]] | None = None, anywhere: list[str] = (),
+                    asides: list[str] = (), closings: list[str] = ()) -> list[str]:
+    """The phrases for ``expect``, the commands, ``anywhere`` (what may be said at every step
+    besides them: "go back"), ``asides`` at every step but the menus (questions on the way: "when
+    is that due?", dialogue/repair.py) and ``closings`` at the menu ("no that's all, thanks").
+    ``methods`` (the payment method choices) answer the method question and, with amounts and
+    correction words, may change a read-back at a yes/no step ("no, make it sixty", "actually
+    use my bank account")."""
     if expect is None or expect in OPEN_ANSWERS:
         return []
+    method_words = [p for key, names in (methods or {}).items() for p in (names or [key])]
     if expect == "intent":
         phrases = _sentences(ld, list(ld.intents))
         # values said along with an intent ("pay fifty dollars on friday") need their words too
@@ -111,16 +116,23 @@ def grammar_phrases(ld: LocaleData, expect: str | None, language_names: list[str
         # a "word*" prefix is no word to recognise
         phrases += [k.text for k in ld.keyphrases if "*" not in k.text]
         # "... and my pin is 4 3 2 1", "forty dollars, no, fifty": cues and corrections
-        phrases += _listed(ld.values.get("slot_cues")) + _corrections(ld)
+        phrases += _listed(ld.values.get("slot_cues")) + _corrections(ld) + list(closings)
     elif expect == "payment_method":
-        phrases = [p for key, names in (choices or {}).items() for p in (names or [key])]
-        if not phrases:
+        if not method_words:
             return []
+        phrases = method_words + _corrections(ld) + list(asides)   # "card, no wait, bank"
     else:
         kind = kind_for(expect)
         if kind is None:
             return []
         phrases = kind_phrases(ld, kind, language_names)
+        if kind == "yes_no":            # a read-back changed: "no, make it sixty twenty five"
+            # less the words a recogniser takes a plain yes or no for (locale data, measured)
+            confusable = set(ld.values.get("yes_no", {}).get("sounds_like", []))
+            phrases += [p for p in (*asides, *kind_phrases(ld, "amount", language_names),
+                                    *method_words, *_corrections(ld)) if p not in confusable]
+        elif expect != "language":      # the language menu routes, it answers no questions
+            phrases += list(asides)
         if kind in CORRECTABLE_KINDS:   # "forty dollars scratch that fifty"
             phrases += _corrections(ld)
     phrases += _sentences(ld, COMMANDS) + list(anywhere)

@@ -29,11 +29,11 @@ from voice_agent.nlu.values import (
 COMMAND_CONFIDENCE = 0.9
 # Intents whose sentences may carry an amount without a currency word ("pay fifty").
 AMOUNT_INTENTS = {"pay_bill", "schedule_payment", "payment_arrangement"}
-# A command this sure wins over a value found in passing ("say it one more time" at the PIN step).
-COMMAND_CONFIDENCE = 0.9
 # A number that makes up this little of a request at a digits step was said in passing ("me
 # llegó un mensaje pidiendo mi tarjeta"): the request is reported, not the digit.
 PASSING_COVERAGE = 0.6
+# Values said with the words that name them ("the pin is ..."): taken out to find the request.
+NAMED_VALUES = {"account_number", "pin"}
 # Intents whose sentences may carry a date ("pay on friday"); elsewhere "now" is not a date.
 # An ambiguous utterance (intent None) keeps its values too: the dialogue asks which was meant.
 DATE_INTENTS = {"pay_bill", "schedule_payment", "payment_arrangement", "restore_service"}
@@ -108,11 +108,20 @@ class Understander:
         match = self._index[lang].match(words)
         kind = kind_for(expect)
         if kind is None:
+            marked = self.words(text, lang, corrections=True)
+            day = today or dt.date.today()
+            values, rest = self._mixed(marked, ld, day, match.intent)
+            if match.intent in (None, "out_of_scope") and values.keys() & NAMED_VALUES:
+                # "i wanna pay forty five dollars, the account number is ... and the pin is
+                # ...": the request is what is left once the account number and PIN (with the
+                # words that named them) are taken out; they would drown it.
+                again = self._index[lang].match(rest)
+                if again.intent not in (None, "out_of_scope"):
+                    match = again
+                    values, _ = self._mixed(marked, ld, day, match.intent)
             if match.intent == "out_of_scope":
                 return Understanding(text, match.intent, match.confidence, expect, None,
                                      match.intent)
-            values = self.mixed_values(self.words(text, lang, corrections=True), ld,
-                                       today or dt.date.today(), match.intent)
             return Understanding(text, match.intent, match.confidence, expect, values or None,
                                  match.intent)
         corrected = False
@@ -143,6 +152,20 @@ class Understander:
         split = ld.numbers.split(self.words(text, lang))
         return bool(split) and all(ld.numbers.is_number_word(w) or w.isdigit()
                                    or w in ld.numbers.connectors for w in split)
+
+    def corrected_words(self, text: str, lang: str) -> str | None:
+        """The words said after the last correction marker ("mejor cuarenta dólares": "cuarenta
+        dólares"), or None when the caller corrected nothing."""
+        ld = self.locale(lang)
+        tail = after_corrections(self.words(text, lang, corrections=True), ld)
+        return " ".join(tail) if tail else None
+
+    def request_words(self, text: str, lang: str) -> str:
+        """The words of a request once an account number or PIN said in it, and the words that
+        named it, are taken out: "계좌 번호 ..." names no bank account to pay from."""
+        ld = self.locale(lang)
+        return " ".join(self._mixed(self.words(text, lang, corrections=True), ld,
+                                    dt.date.today(), None)[1])
 
     def parse_value(self, kind: str, text: str, lang: str, today: dt.date | None = None) -> Any:
         """The value of ``kind`` (or of a dialogue ``expecting``) said in ``text``, or None."""
@@ -197,17 +220,24 @@ class Understander:
                      intent: str | None) -> dict[str, Any]:
         """Values said along with an intent: "pay fifty dollars on account one two three four".
         After a correction marker the values said again replace the earlier ones."""
+        return self._mixed(words, ld, today, intent)[0]
+
+    def _mixed(self, words: list[str], ld: LocaleData, today: dt.date, intent: str | None
+               ) -> tuple[dict[str, Any], list[str]]:
+        """(values, the words left): `mixed_values`, and the words once an account number or
+        PIN and the words that named it ("the pin is") are taken out, for finding the request."""
         marker = first_correction(words, ld)
         if marker is not None:
-            before = self.mixed_values(words[:marker[0]], ld, today, intent)
-            return {**before, **self.mixed_values(words[marker[1]:], ld, today, intent)}
+            before, rest = self._mixed(words[:marker[0]], ld, today, intent)
+            after, rest_after = self._mixed(words[marker[1]:], ld, today, intent)
+            return {**before, **after}, rest + rest_after
         nw = ld.numbers
         split = nw.split(words)
         chunks = nw.chunks(split)
         values: dict[str, Any] = {}
         if not chunks:
             date = parse_date(split, ld, today) if intent in DATE_INTENTS | {None} else None
-            return {"date": date} if date else {}
+            return ({"date": date} if date else {}), words
         runs: list[list] = []
         for chunk in chunks:
             gap = split[runs[-1][-1].end:chunk.start] if runs else None
@@ -220,15 +250,21 @@ class Understander:
         cues = ld.slot_cues.get("account_number", [])
         pin_cues = ld.slot_cues.get("pin", [])
         used: set[int] = set()
+        named: set[int] = set()    # an account number or PIN and the words that named it
         for run in runs:
             start, end = run[0].start, run[-1].end
             after = split[end:end + 2]
-            before = split[max(0, start - 3):start]
-            if find_phrases(before, pin_cues, is_loose(ld)) and "pin" not in values:
+            window = max(0, start - 3)
+            before = split[window:start]
+            pin_cue = find_phrases(before, pin_cues, is_loose(ld))
+            account_cue = find_phrases(before, cues, is_loose(ld))
+            if pin_cue and "pin" not in values:
                 # "my pin is four three two one": verification uses it without asking
                 values["pin"] = "".join(c.digits for c in run)
-            elif find_phrases(before, cues, is_loose(ld)) and "account_number" not in values:
+                named.update(range(window + pin_cue[0][0], end))
+            elif account_cue and "account_number" not in values:
                 values["account_number"] = "".join(c.digits for c in run)
+                named.update(range(window + account_cue[0][0], end))
             elif (find_phrases(after, money, is_loose(ld)) or (
                     intent in AMOUNT_INTENTS | {None} and not _a_word_for_one(run))) \
                     and "amount" not in values:
@@ -244,7 +280,7 @@ class Understander:
         date = parse_date(rest, ld, today) if rest and intent in DATE_INTENTS | {None} else None
         if date:
             values["date"] = date
-        return values
+        return values, [w for i, w in enumerate(split) if i not in named]
 
     @staticmethod
     def _amount_end(split: list[str], start: int, ld: LocaleData) -> int:
@@ -278,8 +314,15 @@ class Understander:
         return None, 0.0
 
     def grammar_phrases(self, lang: str, expect: str | None) -> list[str]:
+        """What a recogniser held to a grammar must hear while ``expect``: the answers, and what
+        the dialogue understands at every step (dialogue/repair.py's phrase lists: going back,
+        questions on the way; closings at the menu), from the locale data."""
         ld = self.locale(lang)
-        methods = self.choices(lang, "payment_method") if expect == "payment_method" else None
-        back = self.choices(lang, "conv_go_back").get("back", [])   # dialogue/repair.py
-        return grammar_phrases(ld, expect, list(dict.fromkeys(self._name_phrases)), methods,
-                               anywhere=back)
+        back = self.choices(lang, "conv_go_back").get("back", [])
+        questions = self.choices(lang, "conv_question")
+        asides = [p for key in ("start", "anywhere", "lead") for p in questions.get(key, [])]
+        asides += [p for phrases in self.choices(lang, "conv_topic").values() for p in phrases]
+        closings = [p for phrases in self.choices(lang, "conv_closing").values() for p in phrases]
+        return grammar_phrases(ld, expect, list(dict.fromkeys(self._name_phrases)),
+                               self.choices(lang, "payment_method"), anywhere=back,
+                               asides=asides, closings=closings)

@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from voice_agent.dialogue.flow import Ctx, Flow, Input, Step
+from voice_agent.dialogue.flows.payment import METHOD_SAID, note_method
 from voice_agent.dialogue.prompts import Prompt, PromptError
 from voice_agent.dialogue.validators import validate_account_number
 
@@ -87,10 +88,13 @@ def keypad_options(ctx: Ctx) -> tuple[Prompt, ...]:
 
 
 def remember_values(ctx: Ctx, understanding: Any) -> None:
-    """Keep values the caller gave with the request (account number, PIN, amount, date) for
-    later steps, which then do not ask for them. A date belongs to the request it came with:
-    a new request drops an older one."""
+    """Keep values the caller gave with the request (account number, PIN, amount, date, the way
+    to pay: "I want to pay with my card") for later steps, which then do not ask for them. A
+    date or a way to pay belongs to the request it came with: a new request drops an older one."""
     ctx.session.slots.pop("date", None)
+    ctx.session.slots.pop(METHOD_SAID, None)
+    text = getattr(understanding, "text", None)
+    note_method(ctx, ctx.nlu.request_words(text, ctx.lang) if text else None)
     value = getattr(understanding, "value", None)
     if not isinstance(value, dict):
         return

@@ -89,7 +89,7 @@ class PaymentFlow(Flow):
 
     def on_amount(self, ctx: Ctx, inp: Input) -> None:
         account = ctx.account()
-        self._note_method(ctx, inp)
+        note_method(ctx, inp.text)
         choice = AMOUNT_KEYS.get(inp.dtmf or "") if inp.dtmf else None
         if inp.dtmf is None:
             if isinstance(inp.value, int):
@@ -111,7 +111,7 @@ class PaymentFlow(Flow):
                 max=Money(int(limits["max_cents"])))
 
     def on_amount_other(self, ctx: Ctx, inp: Input) -> None:
-        self._note_method(ctx, inp)
+        note_method(ctx, inp.text)
         cents = inp.value
         if inp.dtmf is not None:  # keyed as dollars and cents without a point: 5000 is $50.00
             digits = only_digits(inp.dtmf)
@@ -141,14 +141,6 @@ class PaymentFlow(Flow):
         return True
 
     # -- method -----------------------------------------------------------------------------------
-    def _note_method(self, ctx: Ctx, inp: Input) -> None:
-        """"Fifty dollars on my saved card": a method named word for word with the amount is
-        kept, so the method question is not asked."""
-        table = ctx.nlu.choices(ctx.lang, "payment_method")
-        said = most_specific_choice(inp.text, table, ctx.language.joined_words) if inp.text \
-            else None
-        ctx.session.slots[METHOD_SAID] = said
-
     def _ask_method(self, ctx: Ctx) -> None:
         said = ctx.session.slots.pop(METHOD_SAID, None)
         if said is not None and (said != "saved" or self._saved(ctx) is not None):
@@ -282,6 +274,16 @@ class PaymentFlow(Flow):
             ctx.finish("payment")
         else:
             ctx.miss("no_match")
+
+
+def note_method(ctx: Ctx, text: str | None) -> None:
+    """"Fifty dollars on my saved card", "I want to pay with my card": a way to pay named word
+    for word with the amount or the request is kept until the method question, which is then
+    not asked. Words that name none ("yes" to "I heard $50.00") keep what was named before."""
+    table = ctx.nlu.choices(ctx.lang, "payment_method")
+    said = most_specific_choice(text, table, ctx.language.joined_words) if text else None
+    if said is not None:
+        ctx.session.slots[METHOD_SAID] = said
 
 
 def fee_text(cents: int) -> Prompt:
