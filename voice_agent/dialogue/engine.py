@@ -141,6 +141,7 @@ class Agent:
         session = ctx.session
         session.misses += 1
         session.last_miss = reason
+        ctx.missed = reason
         ctx.say(reason)
         if session.misses >= MAX_MISSES:
             session.unsure = None
@@ -362,7 +363,7 @@ class Agent:
             text = REDACTED if redact else mask_caller_turn(text, session.lang,
                                                              self.settings.languages)
         self.store.add_turn(session.call_id, "caller", text, expecting=step.expecting,
-                            confidence=event.confidence, redact=redact)
+                            confidence=event.confidence, redact=redact, **_where(session))
 
     def _turn(self, ctx: Ctx) -> AgentTurn:
         session = ctx.session
@@ -386,7 +387,7 @@ class Agent:
         recorded = self.prompts.render(session.lang, _recorded(replies)) if any(
             _is_echo(v) for r in replies for v in r.params.values()) else say
         self.store.add_turn(session.call_id, "agent", mask_card_numbers(recorded),
-                            expecting=expecting)
+                            expecting=expecting, miss=ctx.missed, **_where(session))
         if session.ended:
             session.forget_secrets()
             self._end_call(session)
@@ -396,6 +397,12 @@ class Agent:
         summary = "; ".join(session.completed + [f"payment {c}" for c in session.payments])
         self.store.end_call(session.call_id, session.outcome, account_number=session.account,
                             summary=mask_card_numbers(summary) or None)
+
+
+def _where(session: Session) -> dict[str, str | None]:
+    """Where a turn happened, for the call record and the staff report: the language it was held
+    in, the step, and the task (the flow, or the one waiting for verification)."""
+    return {"lang": session.lang, "state": session.state, "task": session.pending or session.flow}
 
 
 def _is_echo(value: Any) -> bool:
