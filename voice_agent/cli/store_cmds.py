@@ -107,13 +107,17 @@ def cmd_db_import(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError(f"{path}: no such file") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CliError(f"{path}: not valid JSON ({exc}); nothing was imported") from None
+    from voice_agent.cli.progress import ProgressBar
+    bar = ProgressBar("hashing PINs and SSN digits")
     with open_store(settings) as store:
         try:
-            report = store.import_accounts(data)
+            report = store.import_accounts(data, progress=bar)
         except ImportError_ as exc:
             raise CliError(f"{path}: {exc}; nothing was imported") from None
-    print(f"imported {report.accounts} accounts ({report.created} new, {report.updated} updated),"
-          f" {report.charges} charges in {report.seconds:.1f} s")
+        finally:
+            bar.close()
+    print(f"imported {report.accounts} accounts ({report.created} new, {report.updated} updated,"
+          f" {report.unchanged} unchanged), {report.charges} charges in {report.seconds:.1f} s")
     return 0
 
 

@@ -13,6 +13,7 @@ from collections import defaultdict
 
 import matplotlib
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from voice_agent.store.report import AGE_BUCKETS, BANDS
 
@@ -54,6 +55,8 @@ def stacked_bars(title: str, categories: list[str], series: dict[str, list[float
         kw = {"left": base} if horizontal else {"bottom": base}
         draw(positions, values, label=name, color=COLORS[i % len(COLORS)], **kw)
         base = [b + v for b, v in zip(base, values)]
+    if ylabel != "dollars":                                 # counts: whole numbers only
+        (ax.xaxis if horizontal else ax.yaxis).set_major_locator(MaxNLocator(integer=True))
     if horizontal:
         ax.set_yticks(list(positions), categories)
         ax.invert_yaxis()
@@ -63,7 +66,7 @@ def stacked_bars(title: str, categories: list[str], series: dict[str, list[float
                       ha="right" if len(categories) > 6 else "center")
         ax.set_ylabel(ylabel)
     if len(series) > 1:
-        ax.legend(frameon=False, fontsize=8, loc="best")
+        ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title(title, loc="left")
     return _svg(fig)
 

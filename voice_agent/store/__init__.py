@@ -61,7 +61,7 @@ class Store(AccountsMixin, PaymentsMixin, CasesMixin, QueuesMixin, CallsMixin, S
         self.db = db
         self.tx = Transactions(db)
         keys.refuse_lost_keys(settings, db)
-        cost = settings.get("password_hash") or {"n": 16384, "r": 8, "p": 1}
+        cost = settings.get("password_hash") or {"n": 1024, "r": 8, "p": 1}
         self.hasher = Hasher(settings.pepper_path, int(cost["n"]), int(cost["r"]), int(cost["p"]))
         self.audit = AuditLog(self.tx, settings.audit_checkpoint_path, self.hasher.pepper)
         self.vault = Vault(settings.vault_key_path)
