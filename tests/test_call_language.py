@@ -25,6 +25,9 @@ def test_a_language_picked_at_the_menu_is_the_calls_language(demo_agent, capsys)
                  *FAST_HASH_ARGS]) == 0
     listed = json.loads(capsys.readouterr().out.splitlines()[0])
     assert (listed["lang"], listed["languages"]) == ("es", "en,es")
+    assert main(["calls", "show", str(call.session.call_id), "--db", str(store.settings.database),
+                 *FAST_HASH_ARGS]) == 0
+    assert "  es (languages en,es)  started" in capsys.readouterr().out.splitlines()[0]
 
 
 def test_a_call_in_one_language_and_changes_back_and_forth(demo_agent):

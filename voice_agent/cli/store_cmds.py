@@ -187,8 +187,9 @@ def cmd_calls_show(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(call, ensure_ascii=False, indent=2))
         return 0
-    print(f"call {call['id']}  {call['channel']}  {call['lang']}  started {call['started_at']}"
-          f"  ended {call['ended_at'] or '-'}")
+    changes = f" (languages {call['languages']})" if call["languages"] != call["lang"] else ""
+    print(f"call {call['id']}  {call['channel']}  {call['lang']}{changes}"
+          f"  started {call['started_at']}  ended {call['ended_at'] or '-'}")
     print(f"account {call['account_number'] or '-'}  caller id {call['caller_id'] or '-'}"
           f"  outcome {call['outcome'] or '(open)'}")
     if call["summary"]:
