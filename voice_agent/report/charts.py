@@ -111,6 +111,7 @@ def funnel(figures: dict) -> str:
     ax.bar_label(bars, labels, fontsize=8)
     ax.set_xticks(range(len(names)), names)
     ax.set_ylabel("calls")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(0, max(counts) * 1.3)
     ax.set_title("Payment-call funnel (under each count: callers lost before the next stage)",
                  loc="left")
