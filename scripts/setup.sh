@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # strace: tests/test_store_durability.py proves payments are fsynced before they are confirmed.
-DEBIAN_PACKAGES=(python3 python3-venv python3-pip espeak-ng libportaudio2 sox libsox-fmt-all baresip strace)
+# chromium, chromium-driver: tests/test_report_browser.py opens the staff report in a real browser.
+DEBIAN_PACKAGES=(python3 python3-venv python3-pip espeak-ng libportaudio2 sox libsox-fmt-all baresip strace
+                 chromium chromium-driver)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

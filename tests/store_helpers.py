@@ -2,7 +2,7 @@
 `store` and agent fixtures built from these are in conftest.py).
 
 Every test database hashes PINs and SSN digits with FAST_HASH: the real scrypt code path at a
-fraction of the default cost (n=16384, 16 MiB per hash), which a demo install pays per secret.
+fraction of the default cost (n=1024, 1 MiB per hash), which a demo install pays per secret.
 """
 from __future__ import annotations
 

@@ -96,7 +96,7 @@ def test_call_records_do_not_show_their_owner(settings, capsys):
         store.start_call("text", "en")
     assert main(["calls", "list", "--db", str(settings.database), "--json"]) == 0
     assert set(json.loads(capsys.readouterr().out)) == {
-        "id", "channel", "lang", "caller_id", "started_at", "ended_at", "outcome",
+        "id", "channel", "lang", "languages", "caller_id", "started_at", "ended_at", "outcome",
         "account_number", "summary", "turns"}
 
 

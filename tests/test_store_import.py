@@ -51,7 +51,10 @@ def test_secrets_are_hashed_with_pepper(settings):
 def test_default_cost_is_memory_hard():
     from voice_agent.settings import DEFAULTS
     cost = DEFAULTS["password_hash"]
-    assert cost["n"] * cost["r"] * 128 >= 16 * 2**20     # at least 16 MiB per hash
+    # At least 1 MiB per hash (it was 16 MiB until issue 15: 10,000 new accounts must import in
+    # a minute; README "Import speed and the hashing parameters" says why the pepper, not this
+    # cost, is what protects a stolen database).
+    assert cost["n"] * cost["r"] * 128 >= 2**20
 
 
 @pytest.mark.parametrize("bad, field", [

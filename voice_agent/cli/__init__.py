@@ -21,6 +21,8 @@ log = logging.getLogger("voice_agent.cli")
 COMMAND_MODULES = (
     "voice_agent.cli.config_cmds",
     "voice_agent.cli.store_cmds",
+    "voice_agent.cli.cases_cmds",
+    "voice_agent.cli.report_cmds",
     "voice_agent.cli.nlu_cmds",
     "voice_agent.cli.chat_cmds",
     "voice_agent.cli.voice_cmds",

@@ -68,7 +68,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_settlement_export)
 
 
-def _open(settings: Settings, *, create: bool = False):
+def open_store(settings: Settings, *, create: bool = False):
     """The store of ``settings``. Only `db init` (``create``) makes a new database; every other
     command, `db import` too, refuses a missing one, naming the path and `db init`: a mistyped
     ``--db`` must not report success over a new empty store with new keys."""
@@ -81,13 +81,13 @@ def _open(settings: Settings, *, create: bool = False):
         raise CliError(f"cannot open the database {settings.database}: {exc}") from None
 
 
-def _money(cents: int) -> str:
+def money(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
 
 
 def cmd_db_init(args: argparse.Namespace, settings: Settings) -> int:
-    with _open(settings, create=True) as store:
+    with open_store(settings, create=True) as store:
         if args.demo:
             store.install_demo()
             print(f"{settings.database}: ready, demo accounts loaded"
@@ -107,18 +107,22 @@ def cmd_db_import(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError(f"{path}: no such file") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CliError(f"{path}: not valid JSON ({exc}); nothing was imported") from None
-    with _open(settings) as store:
+    from voice_agent.cli.progress import ProgressBar
+    bar = ProgressBar("hashing PINs and SSN digits")
+    with open_store(settings) as store:
         try:
-            report = store.import_accounts(data)
+            report = store.import_accounts(data, progress=bar)
         except ImportError_ as exc:
             raise CliError(f"{path}: {exc}; nothing was imported") from None
-    print(f"imported {report.accounts} accounts ({report.created} new, {report.updated} updated),"
-          f" {report.charges} charges in {report.seconds:.1f} s")
+        finally:
+            bar.close()
+    print(f"imported {report.accounts} accounts ({report.created} new, {report.updated} updated,"
+          f" {report.unchanged} unchanged), {report.charges} charges in {report.seconds:.1f} s")
     return 0
 
 
 def cmd_payments_list(args: argparse.Namespace, settings: Settings) -> int:
-    with _open(settings) as store:
+    with open_store(settings) as store:
         payments = store.payments(account=args.account, status=args.status, reader="staff-cli")
     if args.json:
         for p in payments:
@@ -137,8 +141,8 @@ def print_payments(payments) -> None:
           f" {'CREATED (UTC)':<26} SCHEDULED")
     for p in payments:
         method = f"{p.brand or p.bank or p.method} ****{p.last4}"
-        print(f"{p.confirmation:<9} {p.account_number:<10} {_money(p.amount_cents):>10}"
-              f" {_money(p.fee_cents):>7} {method:<24} {p.status:<10} {p.created_at:<26}"
+        print(f"{p.confirmation:<9} {p.account_number:<10} {money(p.amount_cents):>10}"
+              f" {money(p.fee_cents):>7} {method:<24} {p.status:<10} {p.created_at:<26}"
               f" {p.scheduled_for.isoformat() if p.scheduled_for else '-'}")
 
 
@@ -147,18 +151,18 @@ def cmd_run_scheduled(args: argparse.Namespace, settings: Settings) -> int:
         today = date.fromisoformat(args.today) if args.today else None
     except ValueError:
         raise CliError(f"--today must be a date YYYY-MM-DD, got {args.today!r}") from None
-    with _open(settings) as store:
+    with open_store(settings) as store:
         from voice_agent.store.db import utcnow
         posted = store.run_scheduled(today or utcnow().date())
     for p in posted:
-        print(f"posted {p.confirmation} {p.account_number} {_money(p.amount_cents)}"
+        print(f"posted {p.confirmation} {p.account_number} {money(p.amount_cents)}"
               f" (scheduled for {p.scheduled_for})")
     print(f"{len(posted)} scheduled payment(s) posted")
     return 0
 
 
 def cmd_calls_list(args: argparse.Namespace, settings: Settings) -> int:
-    with _open(settings) as store:
+    with open_store(settings) as store:
         calls = store.calls(limit=args.limit)
     if args.json:
         for c in calls:
@@ -176,15 +180,16 @@ def cmd_calls_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_calls_show(args: argparse.Namespace, settings: Settings) -> int:
-    with _open(settings) as store:
+    with open_store(settings) as store:
         call = store.call(args.call_id)
     if call is None:
         raise CliError(f"no call {args.call_id}", status=1)
     if args.json:
         print(json.dumps(call, ensure_ascii=False, indent=2))
         return 0
-    print(f"call {call['id']}  {call['channel']}  {call['lang']}  started {call['started_at']}"
-          f"  ended {call['ended_at'] or '-'}")
+    changes = f" (languages {call['languages']})" if call["languages"] != call["lang"] else ""
+    print(f"call {call['id']}  {call['channel']}  {call['lang']}{changes}"
+          f"  started {call['started_at']}  ended {call['ended_at'] or '-'}")
     print(f"account {call['account_number'] or '-'}  caller id {call['caller_id'] or '-'}"
           f"  outcome {call['outcome'] or '(open)'}")
     if call["summary"]:
@@ -203,7 +208,7 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
             raise CliError(f"--recorded must be NUMBER:HASH (the 64-digit hash), got"
                            f" {args.recorded!r}")
         recorded = (int(number), digest.strip())
-    with _open(settings) as store:
+    with open_store(settings) as store:
         report = store.audit_verify(recorded)
     if report.ok:
         print(report.message)
@@ -219,7 +224,7 @@ def cmd_settlement_export(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.out)
     if out.exists():
         raise CliError(f"{out} already exists; choose a new file for each batch")
-    with _open(settings) as store:
+    with open_store(settings) as store:
         count = store.settlement_export(out)
     print(f"exported {count} payment(s) to {out} (encrypted with the vault key);"
           " their vault entries are destroyed")

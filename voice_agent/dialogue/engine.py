@@ -99,6 +99,7 @@ class Agent:
             ctx.replies.clear()
             session.unsure = None
             ctx.end("error", "system_error", "goodbye")
+            return self._turn(ctx, after_fault=True)
         return self._turn(ctx)
 
     def hangup(self, session: Session) -> None:
@@ -141,6 +142,7 @@ class Agent:
         session = ctx.session
         session.misses += 1
         session.last_miss = reason
+        ctx.missed = reason
         ctx.say(reason)
         if session.misses >= MAX_MISSES:
             session.unsure = None
@@ -375,9 +377,9 @@ class Agent:
             text = REDACTED if redact else mask_caller_turn(text, session.lang,
                                                              self.settings.languages)
         self.store.add_turn(session.call_id, "caller", text, expecting=step.expecting,
-                            confidence=event.confidence, redact=redact)
+                            confidence=event.confidence, redact=redact, **_where(session))
 
-    def _turn(self, ctx: Ctx) -> AgentTurn:
+    def _turn(self, ctx: Ctx, after_fault: bool = False) -> AgentTurn:
         session = ctx.session
         if session.ended and "summary" in self.registry.flows:
             self.registry.flows["summary"].closing(ctx)   # what was done, before the goodbye
@@ -398,17 +400,31 @@ class Agent:
                          transfer=ctx.transfer, replies=tuple(replies), segments=segments)
         recorded = self.prompts.render(session.lang, _recorded(replies)) if any(
             _is_echo(v) for r in replies for v in r.params.values()) else say
-        self.store.add_turn(session.call_id, "agent", mask_card_numbers(recorded),
-                            expecting=expecting)
         if session.ended:
             session.forget_secrets()
-            self._end_call(session)
+        try:
+            self.store.add_turn(session.call_id, "agent", mask_card_numbers(recorded),
+                                expecting=expecting, miss=ctx.missed, **_where(session))
+            if session.ended:
+                self._end_call(session)
+        except Exception:
+            if not after_fault:
+                raise
+            # The fault may be the store's own (a full disk): the caller still hears the goodbye;
+            # the call record stays open and the next start closes it as interrupted (calls.py).
+            log.exception("call %s: the end of the call could not be recorded", session.call_id)
         return turn
 
     def _end_call(self, session: Session) -> None:
         summary = "; ".join(session.completed + [f"payment {c}" for c in session.payments])
         self.store.end_call(session.call_id, session.outcome, account_number=session.account,
                             summary=mask_card_numbers(summary) or None)
+
+
+def _where(session: Session) -> dict[str, str | None]:
+    """Where a turn happened, for the call record and the staff report: the language it was held
+    in, the step, and the task (the flow, or the one waiting for verification)."""
+    return {"lang": session.lang, "state": session.state, "task": session.pending or session.flow}
 
 
 def _is_echo(value: Any) -> bool:

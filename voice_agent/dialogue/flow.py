@@ -122,6 +122,8 @@ class Ctx:
         self.session = session
         self.replies: list[Reply] = []
         self.transfer: str | None = None
+        # The miss this turn answered ("no_input", "no_match", ...): recorded for the report.
+        self.missed: str | None = None
         self._account: Any = None
 
     # -- what flows read

@@ -3,7 +3,8 @@
 ``Store.open(settings)`` opens (creating and migrating) ``settings.database`` and returns a Store
 whose methods are small repository functions, grouped by topic in the mixin modules:
 accounts.py (import, reading, verification, lockout), payments.py, cases.py (disputes,
-arrangements, callbacks, tickets), calls.py, settlement.py; the audit chain is audit.py. Opening
+arrangements, callbacks, tickets), queues.py (the staff's work queues over them), calls.py,
+settlement.py; the operations report's figures are report.py; the audit chain is audit.py. Opening
 refuses key files that are not this database's (keys.py) and closes the calls a dead process
 left open (calls.py, owner.py).
 
@@ -46,6 +47,7 @@ from voice_agent.store.models import (
     Verification,
 )
 from voice_agent.store.payments import PaymentsMixin
+from voice_agent.store.queues import QueuesMixin
 from voice_agent.store.settlement import SettlementMixin
 
 __all__ = ["Store", "Account", "Charge", "PaymentMethod", "Payment", "PaymentResult",
@@ -53,13 +55,13 @@ __all__ = ["Store", "Account", "Charge", "PaymentMethod", "Payment", "PaymentRes
            "StoreError", "ImportError_"]
 
 
-class Store(AccountsMixin, PaymentsMixin, CasesMixin, CallsMixin, SettlementMixin):
+class Store(AccountsMixin, PaymentsMixin, CasesMixin, QueuesMixin, CallsMixin, SettlementMixin):
     def __init__(self, settings: Settings, db: sqlite_utils.Database):
         self.settings = settings
         self.db = db
         self.tx = Transactions(db)
         keys.refuse_lost_keys(settings, db)
-        cost = settings.get("password_hash") or {"n": 16384, "r": 8, "p": 1}
+        cost = settings.get("password_hash") or {"n": 1024, "r": 8, "p": 1}
         self.hasher = Hasher(settings.pepper_path, int(cost["n"]), int(cost["r"]), int(cost["p"]))
         self.audit = AuditLog(self.tx, settings.audit_checkpoint_path, self.hasher.pepper)
         self.vault = Vault(settings.vault_key_path)

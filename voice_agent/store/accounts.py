@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
@@ -10,7 +11,7 @@ from multiprocessing import get_context
 
 from voice_agent.store.crypto import hash_secret
 from voice_agent.store.db import as_utc, iso, parse_date, parse_iso, utcnow
-from voice_agent.store.importer import CleanAccount, validate
+from voice_agent.store.importer import CleanAccount, fingerprint, fingerprint_key, validate
 from voice_agent.store.models import Account, Charge, ImportReport, PaymentMethod, Verification
 from voice_agent.store.unverified import ref_key, unverified_ref
 
@@ -23,52 +24,76 @@ class AccountsMixin:
 
     # --- import ---------------------------------------------------------------------------
 
-    def import_accounts(self, data: dict) -> ImportReport:
-        """Upsert accounts by number and replace their charges: all of the file or nothing."""
+    def import_accounts(self, data: dict,
+                        progress: Callable[[int, int], None] | None = None) -> ImportReport:
+        """Upsert accounts by number and replace their charges: all of the file or nothing.
+
+        A record whose keyed fingerprint (``importer.fingerprint``) is the one stored at its last
+        import is unchanged: it is skipped whole (no hashing, no writing), so a nightly
+        re-import of the whole customer base hashes only what changed. ``progress(done,
+        total)`` is called as the secrets of the changed records are hashed.
+        """
         started = time.perf_counter()
         clean = validate(data)
-        hashes = self._hash_all(clean)
+        key = fingerprint_key(self.hasher.pepper)
+        prints = [fingerprint(acc, key) for acc in clean]
+        with self.tx.read() as db:
+            known = dict(db.execute("SELECT number, source_fingerprint FROM accounts"))
+        changed = [(acc, fp) for acc, fp in zip(clean, prints)
+                   if acc.number not in known or known[acc.number] != fp]
+        hashes = self._hash_all([acc for acc, _ in changed], progress)
         now = iso(utcnow())
-        created = 0
+        created = sum(acc.number not in known for acc, _ in changed)
         with self.tx() as db:
-            existing = {row[0] for row in db.execute("SELECT number FROM accounts")}
             rows = []
-            for acc, (pin_hash, ssn_hash) in zip(clean, hashes):
-                created += acc.number not in existing
+            for (acc, fp), (pin_hash, ssn_hash) in zip(changed, hashes):
                 rows.append({
                     "number": acc.number, "name": acc.name,
                     "service_address": acc.service_address, "zip": acc.zip, "phone": acc.phone,
                     "language": acc.language, "status": acc.status,
                     "balance_cents": acc.balance_cents, "past_due_cents": acc.past_due_cents,
                     "due_date": acc.due_date, "pin_hash": pin_hash, "ssn_hash": ssn_hash,
-                    "updated_at": now})
+                    "updated_at": now, "source_fingerprint": fp})
             # upsert (not replace): a REPLACE would delete the row and cascade to its saved cards.
             db["accounts"].upsert_all(rows, pk="number", batch_size=500)
-            numbers = [acc.number for acc in clean]
+            numbers = [acc.number for acc, _ in changed]
             for i in range(0, len(numbers), 500):
                 chunk = numbers[i:i + 500]
                 db.execute(f"DELETE FROM charges WHERE account_number IN"
                            f" ({','.join('?' * len(chunk))})", chunk)
-            charges = [dict(c, account_number=acc.number) for acc in clean for c in acc.charges]
+            charges = [dict(c, account_number=acc.number) for acc, _ in changed
+                       for c in acc.charges]
             if charges:
                 db["charges"].insert_all(charges, batch_size=500)
+            total_charges = sum(len(acc.charges) for acc in clean)
             self.audit.append("import", accounts=len(clean), created=created,
-                              updated=len(clean) - created, charges=len(charges))
-        return ImportReport(accounts=len(clean), created=created, updated=len(clean) - created,
-                            charges=len(charges), seconds=time.perf_counter() - started)
+                              updated=len(changed) - created, unchanged=len(clean) - len(changed),
+                              charges=total_charges)
+        return ImportReport(accounts=len(clean), created=created, updated=len(changed) - created,
+                            charges=total_charges, seconds=time.perf_counter() - started,
+                            unchanged=len(clean) - len(changed))
 
-    def _hash_all(self, clean: list[CleanAccount]) -> list[tuple[str | None, str | None]]:
+    def _hash_all(self, clean: list[CleanAccount], progress: Callable[[int, int], None] | None = None
+                  ) -> list[tuple[str | None, str | None]]:
         """Hash every PIN and SSN, in parallel processes when there are many (scrypt is CPU)."""
         jobs = [s for acc in clean for s in (acc.pin, acc.ssn_last4) if s is not None]
         hasher = self.hasher
         fn = partial(hash_secret, pepper=hasher.pepper, n=hasher.n, r=hasher.r, p=hasher.p)
         workers = int(self.settings.get("import_workers", 0) or 0) or (os.cpu_count() or 1)
+        report = progress or (lambda done, total: None)
+        done: list[str] = []
         if len(jobs) < POOL_THRESHOLD or workers == 1:
-            done = [fn(s) for s in jobs]
+            for secret in jobs:
+                done.append(fn(secret))
+                report(len(done), len(jobs))
         else:
             # spawn: the workers inherit no threads, locks or database handles from us.
             with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-                done = list(pool.map(fn, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+                chunk = max(1, min(256, len(jobs) // (workers * 8)))
+                for digest in pool.map(fn, jobs, chunksize=chunk):
+                    done.append(digest)
+                    if len(done) % chunk == 0 or len(done) == len(jobs):
+                        report(len(done), len(jobs))
         it = iter(done)
         return [(next(it) if acc.pin is not None else None,
                  next(it) if acc.ssn_last4 is not None else None) for acc in clean]

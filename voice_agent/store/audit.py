@@ -47,6 +47,8 @@ EVENTS = frozenset({
     "payment_scheduled", "payment_cancelled", "dispute_opened", "callback_requested",
     "settlement_export", "payments_read", "arrangement_created", "ticket_opened",
     "account_restored", "demo_created",
+    # The staff side (queues.py): who closed which case, and who read the queues.
+    "dispute_resolved", "callback_done", "ticket_done", "arrangement_cancelled", "cases_read",
 })
 
 

@@ -24,8 +24,8 @@ from voice_agent.store.owner import Owner, is_gone, this_process
 INTERRUPTED = "interrupted"
 UNOWNED_CALL_MAX_AGE = timedelta(days=1)
 # What a call record shows (the owner columns are bookkeeping, not part of the record).
-CALL_COLUMNS = ("id, channel, lang, caller_id, started_at, ended_at, outcome, account_number,"
-                " summary")
+CALL_COLUMNS = ("id, channel, lang, languages, caller_id, started_at, ended_at, outcome,"
+                " account_number, summary")
 
 
 class CallsMixin:
@@ -34,9 +34,9 @@ class CallsMixin:
     def start_call(self, channel: str, lang: str, caller_id: str | None = None) -> int:
         me = this_process()
         with self.tx() as db:
-            db.execute("INSERT INTO calls (channel, lang, caller_id, started_at, owner_host,"
-                       " owner_pid, owner_start) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       [channel, lang, caller_id, iso(utcnow()), me.host, me.pid, me.start])
+            db.execute("INSERT INTO calls (channel, lang, languages, caller_id, started_at,"
+                       " owner_host, owner_pid, owner_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       [channel, lang, lang, caller_id, iso(utcnow()), me.host, me.pid, me.start])
             return db.execute("SELECT last_insert_rowid()").fetchone()[0]
 
     def close_abandoned_calls(self, now: datetime | None = None) -> list[int]:
@@ -57,13 +57,23 @@ class CallsMixin:
         return gone
 
     def add_turn(self, call_id: int, speaker: str, text: str, *, expecting: str | None = None,
-                 confidence: float | None = None, redact: bool = False) -> None:
+                 confidence: float | None = None, redact: bool = False, lang: str | None = None,
+                 state: str | None = None, task: str | None = None,
+                 miss: str | None = None) -> None:
+        """Record one turn. ``lang`` is the language it was held in: a turn in another language
+        than the call's makes that the call's language (``calls.lang``, what `calls list` shows)
+        and adds it to ``calls.languages`` (the changes, in order). ``state`` (the dialogue step),
+        ``task`` (the flow the caller is on) and ``miss`` (the miss an agent turn answers) feed
+        the operations report (report.py); none of them holds caller words."""
         stored = REDACTED if redact else (text or "")
         with self.tx() as db:
             db.execute("INSERT INTO turns (call_id, speaker, text, expecting, confidence, redacted,"
-                       " at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       " at, lang, state, task, miss) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        [call_id, speaker, stored, expecting, confidence, int(redact),
-                        iso(utcnow())])
+                        iso(utcnow()), lang, state, task, miss])
+            if lang:
+                db.execute("UPDATE calls SET lang = ?, languages = COALESCE(languages || ',', '')"
+                           " || ? WHERE id = ? AND lang != ?", [lang, lang, call_id, lang])
 
     def end_call(self, call_id: int, outcome: str, *, account_number: str | None = None,
                  summary: str | None = None) -> None:
@@ -87,7 +97,8 @@ class CallsMixin:
             if row is None:
                 return None
             record = dict(zip([d[0] for d in cur.description], row))
-            cur = db.execute("SELECT speaker, text, expecting, confidence, redacted, at FROM turns"
+            cur = db.execute("SELECT speaker, text, expecting, confidence, redacted, at, lang"
+                             " FROM turns"
                              " WHERE call_id = ? ORDER BY id", [call_id])
             cols = [d[0] for d in cur.description]
             record["turns"] = [dict(zip(cols, r)) for r in cur.fetchall()]

@@ -7,12 +7,19 @@ rows ready for the database, secrets still in clear (they are hashed next, then 
 Digits are ASCII 0-9 only: a PIN of full-width or other script digits would be stored but could
 never be keyed or said. A key given twice in one JSON object (``loads`` keeps the file's pairs)
 is refused rather than the last one silently winning.
+
+``fingerprint`` names a clean record by a keyed hash (HMAC-SHA256 under a key derived from the
+pepper) of all its fields, secrets included, so a re-import can tell an unchanged record without
+hashing its secrets again (accounts.py). Keyed: without the pepper the fingerprint says nothing
+of the PIN or SSN digits in it (README, "Import speed and the hashing parameters").
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
@@ -47,6 +54,17 @@ class CleanAccount:
     pin: str | None
     ssn_last4: str | None
     charges: list[dict]
+
+
+def fingerprint_key(pepper: bytes) -> bytes:
+    """The fingerprints' own key, derived from the pepper (never the pepper itself)."""
+    return hmac.new(pepper, b"voice_agent import fingerprint", hashlib.sha256).digest()
+
+
+def fingerprint(account: CleanAccount, key: bytes) -> str:
+    """A keyed hash of every field of the record as imported (canonical JSON)."""
+    text = json.dumps(asdict(account), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 class _Object(dict):

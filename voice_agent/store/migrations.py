@@ -207,6 +207,36 @@ def m003_call_owner(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+@MIGRATIONS()
+def m004_staff_side(db: sqlite_utils.Database) -> None:
+    """What the staff side needs (issue 15).
+
+    - Each turn records the language it was held in, the dialogue step (``state``), the task the
+      caller is on (the flow, or the one waiting for verification) and, on the agent's turn, the
+      miss it answered (``no_input``, ``no_match``, ...): the report's funnel and hot spots.
+      ``calls.languages`` lists the call's languages in order ("en,es"); ``calls.lang`` becomes
+      the language the call was held in (its latest).
+    - Cases record who closed them and when; a dispute its outcome and the credit given.
+    - Accounts record a keyed fingerprint of their last imported source record (importer.py):
+      a re-import skips records whose fingerprint is unchanged (no re-hashing).
+    """
+    for statement in (
+            "ALTER TABLE turns ADD COLUMN lang TEXT",
+            "ALTER TABLE turns ADD COLUMN state TEXT",
+            "ALTER TABLE turns ADD COLUMN task TEXT",
+            "ALTER TABLE turns ADD COLUMN miss TEXT",
+            "ALTER TABLE calls ADD COLUMN languages TEXT",
+            "UPDATE calls SET languages = lang",
+            "CREATE INDEX calls_started ON calls(started_at)",
+            "ALTER TABLE disputes ADD COLUMN outcome TEXT",
+            "ALTER TABLE disputes ADD COLUMN credit_cents INTEGER",
+            "ALTER TABLE accounts ADD COLUMN source_fingerprint TEXT"):
+        db.execute(statement)
+    for table in ("disputes", "callbacks", "tickets", "arrangements"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN closed_at TEXT")
+        db.execute(f"ALTER TABLE {table} ADD COLUMN closed_by TEXT")
+
+
 class UnusableDatabase(StoreError):
     """A database this code must not use: no schema where one was required, or a newer one."""
 

@@ -141,3 +141,4 @@ class ImportReport:
     updated: int
     charges: int
     seconds: float = 0.0
+    unchanged: int = 0             # same source record as at the last import: skipped whole
