@@ -42,7 +42,7 @@ def run_screen(settings, lang: str | None = None, input_device: int | None = Non
     from voice_agent.voice.pipeline import warm_up
 
     inp, out, use_mic, use_speaker = sound_devices(settings, input_device, output_device)
-    services = build(settings)
+    services = build(settings, load_models=use_mic)     # now, not when the first customer speaks
     if use_mic:
         threading.Thread(target=warm_up, args=(settings, services.nlu, None), daemon=True).start()
     screen = Screen(settings.languages, settings.default_language)

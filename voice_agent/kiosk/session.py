@@ -162,8 +162,8 @@ class KioskSession:
         def show(ex) -> None:
             nonlocal entry
             entry = ""
-            self.screen.exchange(ex, call)
             self._play(ex.reply_pcm, ex.reply_rate)
+            self.screen.exchange(ex, call, speaking=self.speaker.playing)   # one state: no gap
             turns.start(ex.turn.expecting)
 
         try:
@@ -242,7 +242,6 @@ class KioskSession:
             self.speaker.play(pcm, rate)
         except Exception as exc:        # a speaker that fails must not end the call: captions go on
             log.warning("kiosk: could not play a reply: %s", exc)
-        self.screen.speaking(self.speaker.playing)
 
     def _warn(self, lang: str, call: Any) -> None:
         text = ui(lang)["idle_warning"]
@@ -251,6 +250,7 @@ class KioskSession:
             self._play(*call.tts.render_pcm(text, lang))
         except Exception as exc:        # no voice: the warning is on the screen
             log.warning("kiosk: could not speak the idle warning: %s", exc)
+        self.screen.speaking(self.speaker.playing)
 
     def _mic_notice(self) -> str | None:
         if self.mic_error or self._mic_down:

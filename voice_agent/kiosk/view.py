@@ -134,8 +134,8 @@ class Screen:
     def begin_call(self) -> None:
         self._update(phase="call")
 
-    def exchange(self, ex, call) -> None:
-        """An agent turn and the caller turn it answered."""
+    def exchange(self, ex, call, speaking: bool = False) -> None:
+        """An agent turn and the caller turn it answered (``speaking``: its reply is playing)."""
         turn = ex.turn
         captions = list(self.state["captions"])
         if ex.heard is not None:
@@ -153,7 +153,7 @@ class Screen:
         self._update(phase="ended" if turn.ended else "call", lang=turn.lang, ui=ui(turn.lang),
                      captions=captions[-MAX_CAPTIONS:], entry="", warning=None, code=code,
                      question=None if turn.ended else question(turn, call),
-                     facts=facts(turn, call) or self.state["facts"])
+                     facts=facts(turn, call) or self.state["facts"], speaking=speaking)
 
     def entry(self, shown: str) -> None:
         self._update(entry=shown)
