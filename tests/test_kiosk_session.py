@@ -178,3 +178,25 @@ def test_start_over_wipes_at_once(kiosk):
     session.put(Audio(b"\0\0" * 480))                # silence does not start a call
     time.sleep(0.3)
     assert screen.state["phase"] == "welcome"
+
+
+def test_sound_devices_by_name(monkeypatch):
+    from types import SimpleNamespace
+
+    from voice_agent.voice import kiosk as sound
+    devices = [{"name": "HDA Intel PCH: ALC257 Analog (hw:0,0)", "max_input_channels": 2, "max_output_channels": 2},
+               {"name": "USB Audio Device: Speaker (hw:1,0)", "max_input_channels": 0, "max_output_channels": 2},
+               {"name": "pulse", "max_input_channels": 32, "max_output_channels": 32}]
+    monkeypatch.setattr(sound, "_sounddevice", lambda: SimpleNamespace(query_devices=lambda: devices))
+    assert sound.find_device("pulse", "input") == 2
+    assert sound.find_device("usb audio", "output") == 1
+    assert sound.find_device("", "input") is None and sound.find_device("3", "output") == 3
+    with pytest.raises(sound.KioskError, match="no input device named 'USB Audio'"):
+        sound.find_device("USB Audio", "input")           # a speaker is not a microphone
+
+
+def test_the_idle_warning_comes_before_the_timeout(tmp_path):
+    from voice_agent.settings_schema import SettingsError
+    with pytest.raises(SettingsError, match="idle_warning_s < idle_timeout_s"):
+        make_settings(tmp_path, kiosk={"port": 8765, "idle_timeout_s": 10.0, "idle_warning_s": 10.0,
+                                       "echo_canceller": False, "input_device": "", "output_device": ""})
