@@ -187,8 +187,7 @@ def question(turn, call) -> dict[str, Any]:
         choices = [{**c, "keys": c["key"] + "#"} for c in keyed_choices(turn.say)]
     else:
         choices = []
-    return {"expecting": expecting, "secret": rule.is_secret, "choices": choices,
-            "text": mask_card_numbers(turn.say)}
+    return {"expecting": expecting, "secret": rule.is_secret, "choices": choices}
 
 
 def keypad_offer(call) -> str:

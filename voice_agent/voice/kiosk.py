@@ -1,8 +1,13 @@
-"""The walk-up kiosk: microphone in, speaker out, live captions of both sides on the terminal.
+"""The kiosk's sound devices, and its terminal loop (`voice-agent run --no-screen`).
 
-Captions are there for callers who are hard of hearing; typed keys (digits, ``#``, ``*`` then
-Enter) work like the phone keypad; ``q`` hangs up. The microphone is not listened to while the
-agent speaks (no barge-in), so the agent never hears itself.
+The devices: ``find_device`` (by number or by name), ``Speaker`` (plays without blocking, can be
+cut short), ``MicStream`` (the microphone as chunks, with the time of its last audio) are used by
+the kiosk screen (voice_agent/kiosk); ``microphone`` and ``kiosk_loop`` by the terminal loop.
+
+The terminal loop, for headless kiosks: microphone in, speaker out, live captions of both sides
+on the terminal. Captions are there for callers who are hard of hearing; typed keys (digits,
+``#``, ``*`` then Enter) work like the phone keypad; ``q`` hangs up. The microphone is not
+listened to while the agent speaks (no barge-in), so the agent never hears itself.
 
 Devices are reached through small seams (``mic`` yields PCM chunks, ``speaker`` plays PCM,
 ``keys`` is a queue of typed entries) so tests run the whole loop with fakes and no sound card.

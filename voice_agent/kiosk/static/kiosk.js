@@ -73,8 +73,7 @@ function render(s) {
     li.append(who, text);
     return li;
   }));
-  const list = $("captions");
-  list.scrollTop = list.scrollHeight;
+  latest();
   const choices = s.question ? s.question.choices : [];
   fill($("choices"), choices.map((c) => {
     const b = button("", "choice", () => post("choose", c.keys));
@@ -101,9 +100,15 @@ function render(s) {
   document.body.classList.toggle("speaking", !!s.speaking);
 }
 
+function latest() {        // the newest caption in view
+  const list = $("captions");
+  list.scrollTop = list.scrollHeight;
+}
+
 function toggle(id, cls) {
   const on = document.body.classList.toggle(cls);
   $(id).setAttribute("aria-pressed", on ? "true" : "false");
+  latest();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
