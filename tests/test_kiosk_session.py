@@ -167,11 +167,21 @@ def test_idle_customers_are_warned_then_wiped(kiosk):
     assert [c["outcome"] for c in calls] == ["abandoned"]
 
 
-def test_start_over_wipes_at_once(kiosk):
+def test_language_repeat_and_slower_buttons_then_start_over_wipes_at_once(kiosk):
     session, screen, now = kiosk()
     session.put(Language("ko"))
     until(asks(screen, "intent"), "the menu")
     assert screen.state["lang"] == "ko"
+    session.put(Language("es"))                      # mid-call: the call goes on in Spanish
+    until(lambda: screen.state["lang"] == "es", "Spanish")
+    before = screen.state["captions"]
+    session.put(Command("repeat"))
+    until(lambda: screen.state["captions"] != before, "the repeat")
+    question = before[-1]["text"].split(". ")[-1]
+    assert question in screen.state["captions"][-1]["text"]     # the question again
+    assert screen.state["captions"][-2] == {"who": "caller", "text": ui("es")["repeat_words"]}
+    session.put(Command("slower"))
+    until(lambda: screen.state["captions"][-2]["text"] == ui("es")["slower_words"], "slower")
     session.put(StartOver())
     until(lambda: screen.state["phase"] == "welcome", "the welcome page")
     assert screen.state["captions"] == [] and screen.state["lang"] == "en"
