@@ -113,6 +113,7 @@ def test_a_whole_payment_by_touch_then_nothing_left(tmp_path, browser, monkeypat
             "contrast", "large"}
         shot("3-pin-dots-contrast")
         browser.find_element(By.ID, "contrast").click()
+        browser.find_element(By.ID, "large").click()
         keys("#")
         choose("3")                                   # another amount
         wait_for(lambda: agent_said("dollars and cents") or agent_said("How much"), what="the amount")
@@ -144,6 +145,7 @@ def test_a_whole_payment_by_touch_then_nothing_left(tmp_path, browser, monkeypat
         keys("9")                                     # goodbye
         wait_for(lambda: agent_said("Goodbye") or agent_said("goodbye") or agent_said("Thank you"),
                  what="the goodbye")
+        browser.find_element(By.ID, "large").click()         # the next customer must not get it
         # The customer walks away: warned, then the page is the welcome page again.
         wait_for(lambda: browser.find_element(By.ID, "warning").is_displayed(), timeout=15,
                  what="the idle warning")

@@ -134,7 +134,7 @@ class KioskSession:
                 log.exception("kiosk session fault")
             finally:
                 self.speaker.stop()
-                self.screen.welcome(self._mic_notice())
+                self.screen.welcome(self._mic_notice(self.settings.default_language))
 
     def _wait_for_customer(self, stop: threading.Event) -> str | None | bool:
         """The language a customer starts in (None: the language menu); False at ``stop``."""
@@ -252,9 +252,10 @@ class KioskSession:
             log.warning("kiosk: could not speak the idle warning: %s", exc)
         self.screen.speaking(self.speaker.playing)
 
-    def _mic_notice(self) -> str | None:
+    def _mic_notice(self, lang: str | None = None) -> str | None:
+        """The screen's word that the microphone does not work (None while it does)."""
         if self.mic_error or self._mic_down:
-            return ui(self.screen.state["lang"])["mic_lost"]
+            return ui(lang or self.screen.state["lang"])["mic_lost"]
         return None
 
     def _check_mic(self) -> None:
