@@ -6,9 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # strace: tests/test_store_durability.py proves payments are fsynced before they are confirmed.
-# chromium, chromium-driver: tests/test_report_browser.py opens the staff report in a real browser.
+# chromium, chromium-driver: the kiosk screen's browser; both browser tests (the staff report, the kiosk
+# screen) drive it through Selenium. fonts-nanum: Korean text on the screen. pulseaudio, pulseaudio-utils:
+# the kiosk's sound server (its test plays and records through it).
 DEBIAN_PACKAGES=(python3 python3-venv python3-pip espeak-ng libportaudio2 sox libsox-fmt-all baresip strace
-                 chromium chromium-driver)
+                 chromium chromium-driver fonts-nanum pulseaudio pulseaudio-utils)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

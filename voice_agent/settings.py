@@ -106,6 +106,14 @@ DEFAULTS: dict[str, Any] = {
     # on SIGTERM new calls get 503 and calls in progress have drain_s to finish.
     "sip": {"listen": "127.0.0.1:5060", "allowed_peers": ["127.0.0.1"], "max_calls": 8,
             "public_address": "", "rtp_timeout_s": 15.0, "drain_s": 120.0},
+    # The walk-up kiosk (`voice-agent run`): its screen is served on 127.0.0.1 only, at this port.
+    # A customer who does nothing for idle_timeout_s is warned (spoken and shown) idle_warning_s
+    # before the end, then the session ends and the screen returns to the welcome page.
+    # echo_canceller: the microphone hears through the kiosk's own speech (barge-in); without one
+    # it is not listened to while the agent speaks. Devices by name (part of it, as
+    # `voice-agent run --list-devices` shows them); "" is the system default.
+    "kiosk": {"port": 8765, "idle_timeout_s": 90.0, "idle_warning_s": 20.0,
+              "echo_canceller": False, "input_device": "", "output_device": ""},
     # A caller's turn (typed, keyed or recognised) longer than this many characters is not
     # understood (the caller is asked to say it shorter): a line of megabytes costs seconds.
     "max_utterance_chars": 300,

@@ -47,6 +47,7 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
     "restore_within_hours": (0, 24 * 31),
     "max_utterance_chars": (20, 10000),
     "sip.max_calls": (1, 1000), "sip.rtp_timeout_s": (1, 3600), "sip.drain_s": (0, 86400),
+    "kiosk.port": (1024, 65535), "kiosk.idle_timeout_s": (5, 3600), "kiosk.idle_warning_s": (1, 600),
 }
 # Text that must not be empty ("" elsewhere means "the default place" or "none").
 NOT_EMPTY = {"company_name", "official_phone", "database", "default_language", "currency",
@@ -158,6 +159,10 @@ def _check_together(data: Mapping[str, Any], origin: Origin) -> None:
     if audio["confidence_confirm"] > audio["confidence_accept"]:
         raise SettingsError("audio: need confidence_confirm <= confidence_accept"
                             f" {_from(origin, 'audio.confidence_confirm', 'audio.confidence_accept')}")
+    kiosk = data["kiosk"]
+    if kiosk["idle_warning_s"] >= kiosk["idle_timeout_s"]:
+        raise SettingsError("kiosk: need idle_warning_s < idle_timeout_s"
+                            f" {_from(origin, 'kiosk.idle_warning_s', 'kiosk.idle_timeout_s')}")
     n = data["password_hash"]["n"]
     if n & (n - 1):
         raise _bad("password_hash.n", "a power of two (scrypt)", n, origin)

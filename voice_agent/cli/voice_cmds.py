@@ -22,11 +22,16 @@ if TYPE_CHECKING:
 
 def register(sub, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("run", parents=[common],
-                       help="the kiosk: microphone in, speaker out, live captions")
+                       help="the kiosk: its touch screen (on 127.0.0.1, port kiosk.port) with captions "
+                            "and keypad, microphone in, speaker out")
     p.add_argument("--lang", help="start in this language (default: offer the language menu)")
-    p.add_argument("--input-device", type=int, metavar="N", help="microphone (see --list-devices)")
-    p.add_argument("--output-device", type=int, metavar="N", help="speaker")
+    p.add_argument("--input-device", type=int, metavar="N",
+                   help="microphone (see --list-devices; default: kiosk.input_device)")
+    p.add_argument("--output-device", type=int, metavar="N",
+                   help="speaker (default: kiosk.output_device)")
     p.add_argument("--list-devices", action="store_true", help="list sound devices and exit")
+    p.add_argument("--no-screen", action="store_true",
+                   help="no screen: the terminal loop (captions on the console, keys typed and Enter)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("call", parents=[common],
@@ -260,15 +265,22 @@ def cmd_call(args, settings: Settings) -> int:
 
 
 def cmd_run(args, settings: Settings) -> int:
-    from voice_agent.voice.kiosk import KioskError, list_devices, run_kiosk
+    from voice_agent.voice.kiosk import KioskError, find_device, list_devices, run_kiosk
     if args.list_devices:
         print(list_devices() or "no sound devices found")
         return 0
     lang = check_lang(settings, args.lang)
     require_configured_models(settings)
     try:
-        return run_kiosk(settings, lang=lang, input_device=args.input_device,
-                         output_device=args.output_device)
+        if not args.no_screen:
+            from voice_agent.kiosk.run import run_screen
+            return run_screen(settings, lang=lang, input_device=args.input_device,
+                              output_device=args.output_device)
+        kiosk = settings["kiosk"]
+        inp = args.input_device if args.input_device is not None else kiosk["input_device"]
+        out = args.output_device if args.output_device is not None else kiosk["output_device"]
+        return run_kiosk(settings, lang=lang, input_device=find_device(inp, "input"),
+                         output_device=find_device(out, "output"))
     except KioskError as exc:
         raise CliError(str(exc)) from None
 

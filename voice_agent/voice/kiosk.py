@@ -1,8 +1,13 @@
-"""The walk-up kiosk: microphone in, speaker out, live captions of both sides on the terminal.
+"""The kiosk's sound devices, and its terminal loop (`voice-agent run --no-screen`).
 
-Captions are there for callers who are hard of hearing; typed keys (digits, ``#``, ``*`` then
-Enter) work like the phone keypad; ``q`` hangs up. The microphone is not listened to while the
-agent speaks (no barge-in), so the agent never hears itself.
+The devices: ``find_device`` (by number or by name), ``Speaker`` (plays without blocking, can be
+cut short), ``MicStream`` (the microphone as chunks, with the time of its last audio) are used by
+the kiosk screen (voice_agent/kiosk); ``microphone`` and ``kiosk_loop`` by the terminal loop.
+
+The terminal loop, for headless kiosks: microphone in, speaker out, live captions of both sides
+on the terminal. Captions are there for callers who are hard of hearing; typed keys (digits,
+``#``, ``*`` then Enter) work like the phone keypad; ``q`` hangs up. The microphone is not
+listened to while the agent speaks (no barge-in), so the agent never hears itself.
 
 Devices are reached through small seams (``mic`` yields PCM chunks, ``speaker`` plays PCM,
 ``keys`` is a queue of typed entries) so tests run the whole loop with fakes and no sound card.
@@ -12,6 +17,7 @@ from __future__ import annotations
 import queue
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 
 from voice_agent.voice.audio import convert
@@ -52,6 +58,17 @@ def _has_device(sd, kind: str, index: int | None) -> bool:
         return False
 
 
+def devices_present(input_device: int | None, output_device: int | None) -> tuple[bool, bool, str]:
+    """(a microphone, a speaker, why not, in words for the operator; "" when both are there)."""
+    try:
+        sd = _sounddevice()
+    except KioskError as exc:
+        return False, False, str(exc)
+    mic, speaker = _has_device(sd, "input", input_device), _has_device(sd, "output", output_device)
+    why = ", ".join(w for w, ok in (("no microphone found", mic), ("no speaker found", speaker)) if not ok)
+    return mic, speaker, why
+
+
 def kiosk_possible(settings, lang: str | None = None, input_device: int | None = None,
                    output_device: int | None = None) -> tuple[bool, str]:
     """Whether a kiosk can run here, and if not, why (in words for the operator)."""
@@ -67,6 +84,90 @@ def kiosk_possible(settings, lang: str | None = None, input_device: int | None =
     if not any(find_model(settings, code) for code in langs):
         return False, f"no speech model for {', '.join(langs)}"
     return True, "ok"
+
+
+def find_device(name: str | int | None, kind: str) -> int | None:
+    """A sound device by number or by (part of) its name as ``--list-devices`` shows it, that
+    has ``kind`` ("input" or "output") channels; None (or "") is the system default."""
+    if name is None or name == "":
+        return None
+    if isinstance(name, int) or str(name).isdigit():
+        return int(name)
+    sd = _sounddevice()
+    usable = [(i, d["name"]) for i, d in enumerate(sd.query_devices())
+              if d[f"max_{kind}_channels"] > 0]
+    exact = [i for i, found in usable if found.lower() == name.lower()]
+    partial = [i for i, found in usable if name.lower() in found.lower()]
+    if not (exact or partial):
+        raise KioskError(f"no {kind} device named {name!r} (see voice-agent run --list-devices)")
+    return (exact or partial)[0]
+
+
+class Speaker:
+    """Plays replies without blocking, so a key (or speech, with an echo canceller) can cut a
+    reply short; ``playing`` says whether one is still sounding."""
+
+    MARGIN_S = 0.15        # the device's output latency: the reply is heard a little after
+
+    def __init__(self, device: int | None = None) -> None:
+        self.device = device
+        self._until = 0.0
+
+    def play(self, pcm: bytes, rate: int) -> None:
+        import numpy as np
+        sd = _sounddevice()
+        sd.play(np.frombuffer(pcm, "<i2"), rate, device=self.device, blocking=False)
+        self._until = time.monotonic() + len(pcm) / 2 / rate + self.MARGIN_S
+
+    def stop(self) -> None:
+        if self.playing:
+            _sounddevice().stop()
+        self._until = 0.0
+
+    @property
+    def playing(self) -> bool:
+        return time.monotonic() < self._until
+
+
+class MicStream:
+    """The microphone as a stream of 16 kHz chunks handed to ``deliver`` (from PortAudio's
+    thread); ``last_audio_at`` tells whether it still delivers."""
+
+    def __init__(self, device: int | None, deliver: Callable[[bytes], None]) -> None:
+        self.device, self.deliver = device, deliver
+        self.last_audio_at = time.monotonic()
+        self._stream = None
+
+    def open(self) -> None:
+        """Start listening (KioskError, in words for the operator, when the device refuses)."""
+        sd = _sounddevice()
+        rate = RATE
+        try:
+            sd.check_input_settings(device=self.device, samplerate=RATE, channels=1, dtype="int16")
+        except Exception:   # PortAudio reports unsupported rates with several exception types
+            rate = int(sd.query_devices(self.device, "input")["default_samplerate"])
+
+        def callback(indata, frames, time_info, status) -> None:
+            self.last_audio_at = time.monotonic()
+            chunk = bytes(indata)      # copy: PortAudio reuses the buffer
+            self.deliver(chunk if rate == RATE else convert(chunk, rate, RATE))
+
+        try:
+            self._stream = sd.RawInputStream(samplerate=rate, blocksize=int(rate * CHUNK_S),
+                                             device=self.device, channels=1, dtype="int16",
+                                             callback=callback)
+            self._stream.start()
+        except sd.PortAudioError as exc:
+            raise KioskError(f"cannot open the microphone: {exc}") from None
+        self.last_audio_at = time.monotonic()
+
+    def close(self) -> None:
+        if self._stream is not None:
+            try:
+                self._stream.close()
+            except Exception:       # a device that vanished: nothing left to close
+                pass
+            self._stream = None
 
 
 def microphone(device: int | None, stop: threading.Event, muted: threading.Event) -> Iterator[bytes]:
