@@ -7,6 +7,7 @@ follows the call through the server's events (which carry no content) to know wh
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import threading
@@ -222,12 +223,19 @@ def test_a_call_in_korean_ends_in_a_recorded_payment(phone, tmp_path):
 
 
 def secrets_in_files(tmp, secrets: list[str]) -> list[str]:
-    """Which secrets appear in clear in any file the agent wrote (database, WAL, logs)."""
+    """Which secrets appear in clear in any file the agent wrote (database, WAL, logs).
+
+    A secret counts where it stands alone: not inside a longer run of hex, base64 or digits. The
+    WAL holds many hex digests and stamps, and a 4-digit PIN can sit inside one by chance (a
+    failure seen once in a full run, never when the test ran again); a PIN written in clear
+    stands next to a separator (text, JSON, a log line)."""
     found = []
     for path in tmp.rglob("*"):
         if path.is_file() and path.suffix != ".wav":
             data = path.read_bytes()
-            found += [f"{path.name}: {s}" for s in secrets if s.encode() in data]
+            found += [f"{path.name}: {s}" for s in secrets
+                      if re.search(rb"(?<![0-9A-Za-z+/])" + re.escape(s.encode()) + rb"(?![0-9A-Za-z+/])",
+                                   data)]
     return found
 
 
