@@ -294,6 +294,14 @@ class Recognizer:
             for rec in self._streams:
                 rec.AcceptWaveform(pcm)
 
+    def partial(self) -> str:
+        """The words recognised so far in this utterance (unknown-word and noise tokens left
+        out): the first stream's partial result, cheap to ask (no final decode)."""
+        if not self._in_utterance or not self._streams:
+            return ""
+        text = json.loads(self._streams[0].PartialResult()).get("partial", "")
+        return " ".join(w for w in text.split() if not is_filler(w))
+
     def finish(self) -> AsrResult:
         """Finish the utterance fed since ``start`` and judge it."""
         if not self._in_utterance:
