@@ -43,11 +43,11 @@ from voice_agent.voice.confidence import (  # noqa: F401  (re-exported: tests an
     UNKNOWN_TOKENS,
     alternative_share,
     band,
-    softmax,
     combine,
     from_nbest,
     fuzzy_match,
     is_filler,
+    softmax,
 )
 from voice_agent.voice.endpoint import is_steady_noise
 
