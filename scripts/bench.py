@@ -282,6 +282,56 @@ def bench_latency(speech: Speech, work: Path, turns: int) -> dict:
             "end_silence_ms": int(speech.settings["audio"]["end_silence_ms"]), "calls": n_call}
 
 
+KINDS = ("short", "digits", "open")
+
+
+def by_kind(turns: list[tuple[str, float]]) -> dict:
+    """{kind: {median, p95, n}} of end of answer -> reply, and "all"."""
+    out = {kind: summary([s for k, s in turns if k == kind]) for kind in KINDS}
+    out["all"] = summary([s for _, s in turns])
+    return out
+
+
+def bench_turns_kiosk(speech: Speech, work: Path, calls: int) -> dict:
+    """The scripted call of scripts/bench_phone.py on the kiosk's turn loop: end of the answer
+    -> reply audio rendered (endpointing wait + processing), by answer kind."""
+    import bench_phone
+
+    from voice_agent.voice.tts import Synthesizer
+    clips: dict[str, bytes] = {}
+
+    def synth(text: str) -> bytes:
+        if text not in clips:
+            clips[text] = bench_voice.synth(text, work)
+        return clips[text]
+    tts = Synthesizer.from_settings(speech.settings, cache_dir=work / "tts-turns")
+    bench_phone.kiosk_turns(speech.settings, work, synth, 1, tts)     # untimed: warm caches
+    turns = bench_phone.kiosk_turns(speech.settings, work, synth, calls, tts)
+    return {**by_kind([(k, w + p) for k, w, p in turns]),
+            "wait": by_kind([(k, w) for k, w, _ in turns]), "calls": calls}
+
+
+def bench_turns_phone(calls: int) -> dict:
+    """The same scripted call over SIP (scripts/bench_phone.py, in its own process: PJSIP):
+    end of the answer's last RTP packet -> first RTP packet of the reply with sound."""
+    import importlib.util
+    import subprocess
+    if importlib.util.find_spec("pjsua2") is None:
+        return {"skipped": "pjsua2-python (the sip extra) is not installed"}
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        run = subprocess.run([sys.executable, str(SCRIPTS / "bench_phone.py"), "--calls",
+                              str(calls), "--json", out.name], capture_output=True, text=True,
+                             timeout=900, env={**os.environ, "PYTHONPATH": str(SCRIPTS.parent)})
+        if run.returncode != 0 or not Path(out.name).stat().st_size:
+            return {"skipped": f"the phone-line run failed: {run.stderr.strip()[-300:]}"}
+        data = json.loads(Path(out.name).read_text())
+    heard = data["heard"]
+    return {**by_kind([(k, s) for k, s in data["turns"]]), "calls": calls,
+            "spoken_turns": len(heard),
+            "ended_whole": sum(1 for e in heard if e.get("complete")),
+            "waited_ms": [e["waited_ms"] for e in heard]}
+
+
 # --- text, speech rendering, store ----------------------------------------------------------
 
 def bench_nlu_section(repeat: int) -> dict:
@@ -428,7 +478,33 @@ def table(r: dict) -> str:
     if "skipped" in r.get("sip", {}):
         rows.append(("SIP", r["sip"]["skipped"]))
     width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows) + "\n\n" + turns_table(r)
+
+
+def turns_table(r: dict) -> str:
+    """End of answer -> reply by answer kind, kiosk and phone line side by side, with the raw
+    Vosk baselines of the same run."""
+    kiosk, phone = r.get("turns_kiosk", {}), r.get("turns_phone", {})
+
+    def cell(d: dict, kind: str) -> str:
+        f = d.get(kind)
+        return f"{f['median']} / {f['p95']} ms ({f['n']})" if f and f["n"] else "n/a"
+    rows = [("end of answer -> reply, median / p95", "kiosk", "phone line (SIP/RTP)")]
+    for kind, name in (("short", "short answers (yes/no, menu)"), ("digits", "keyed numbers"),
+                       ("open", "open requests"), ("all", "all turns")):
+        rows.append((name, cell(kiosk, kind), cell(phone, kind)))
+    rec, cap = r["recognition"], r["capacity"]
+    rows.append(("raw Vosk, same run", f"grammar RTF {rec['grammar']['raw_rtf']}, open RTF "
+                 f"{rec['open']['raw_rtf']}", f"capacity {cap['grammar']['raw']} grammar / "
+                 f"{cap['open']['raw']} open calls"))
+    if "skipped" in phone:
+        rows.append(("phone line", phone["skipped"], ""))
+    elif phone:
+        rows.append(("spoken turns ended whole", "",
+                     f"{phone['ended_whole']} of {phone['spoken_turns']}"))
+    w0 = max(len(a) for a, _, _ in rows)
+    w1 = max(len(b) for _, b, _ in rows)
+    return "\n".join(f"{a:<{w0}}  {b:<{w1}}  {c}" for a, b, c in rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -471,6 +547,8 @@ def main(argv: list[str] | None = None) -> int:
         result["recognition"] = bench_recognition(speech, 1 if q else 2)
         step("latency")
         result["latency"] = bench_latency(speech, work, 10 if q else 30)
+        step("turns, kiosk")
+        result["turns_kiosk"] = bench_turns_kiosk(speech, work, 1 if q else 3)
         step("capacity")
         result["capacity"] = bench_capacity(speech, 2.0 if q else 5.0)
         step("nlu")
@@ -479,6 +557,8 @@ def main(argv: list[str] | None = None) -> int:
         result["tts"] = bench_tts(settings, work, 12 if q else 30)
         step("store")
         result["store"] = bench_store(work, 100 if q else 400, 30 if q else 120)
+        step("turns, phone line")
+        result["turns_phone"] = bench_turns_phone(1 if q else 3)
         if args.sip:
             step("sip")
             result["sip"] = bench_sip_section(work, [2] if q else [1, 4])

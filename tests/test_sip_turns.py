@@ -19,6 +19,7 @@ from voice_agent.sip.session import PhoneCall
 from voice_agent.voice.asr import AsrResult
 from voice_agent.voice.audio import noise, silence
 from voice_agent.voice.endpoint import end_silence_for
+from voice_agent.voice.pipeline import first_sentence
 from voice_agent.voice.turns import PROMPT_CLOCK_RESET_S
 
 RATE = 16000
@@ -49,22 +50,34 @@ class FakeLine:
         self._left = 0                      # prompt chunks still to play
         self.call_id: int | None = None     # set by PhoneCall once the dialogue opened its row
         self.hung_up_by: str | None = None
+        self._listening: list | None = None   # the script's part "listen to the prompt"
 
     def clock(self) -> float:
         return self.sent * CHUNK_S
 
     def play(self, pcm: bytes) -> None:
+        if self.plays and self.plays[-1] == self.sent and self._left:
+            # The rest of the same reply, queued behind its first sentence: it plays on, and
+            # a caller who listens first listens to it too.
+            self._left += len(pcm) // CHUNK
+            if self._listening is not None:
+                self._listening[0] += bytes(len(pcm) // CHUNK * CHUNK)
+            return
         self.plays.append(self.sent)
         self._left = len(pcm) // CHUNK
+        self._listening = None
         if not self.answers:
             self._script = []
             return
         parts = list(self.answers.pop(0))
-        if parts and parts[0] == "barge":
+        barge = bool(parts) and parts[0] == "barge"
+        if barge:
             parts.pop(0)
         else:
             parts.insert(0, silence(self._left * CHUNK_S, RATE))   # the caller listens first
         self._script = [p if isinstance(p, str) else [p, any(p)] for p in parts]
+        if not barge:
+            self._listening = self._script[0]
 
     @property
     def playing(self) -> bool:
@@ -234,3 +247,54 @@ def test_speech_or_a_key_during_a_prompt_stops_it_and_no_input_waits_for_the_pro
     call_ids = {row["id"] for row in services.store.db["calls"].rows}
     assert all(e["call"] == 1 and e["sip_call_id"] == line.sip_call_id for e in events)
     assert len(call_ids) == 1 and done["call_id"] in call_ids
+
+
+class HearingRecognizer(StreamingRecognizer):
+    """Also gives its partial result: the scripted answer once any audio was fed."""
+
+    def partial(self) -> str:
+        return self.answers[0] if self.fed_at and self.answers else ""
+
+
+def test_a_yes_over_the_phone_is_answered_after_the_short_wait(services):
+    audio = services.settings["audio"]
+    complete, short = audio["end_silence_complete_ms"], audio["end_silence_short_ms"]
+    line = FakeLine([["3"], ["2"], [KIM + "#"], ["8642#"], ["2"], ["1"],
+                     ["4111111111111111#"], ["1230#"],
+                     [speech(), silence(2.0, RATE)],            # "네" to the read-back
+                     [speech(), silence(2.0, RATE)]])           # "뭐라고요" to the next question
+    rec = HearingRecognizer(line, ["네", "뭐라고요"])
+    services.recognizer = lambda lang, rate, today=None: rec if lang == "ko" else None
+    events: list[dict] = []
+    PhoneCall(services, line, on_event=events.append, clock=line.clock).run()
+    assert rec.expected[0] == "confirm"
+    heard = [e for e in events if e["event"] == "heard"]
+    assert heard[0]["complete"] and complete <= heard[0]["waited_ms"] < short
+    assert not heard[1]["complete"] and heard[1]["waited_ms"] >= short    # not a whole answer
+    # End of speech -> the reply queued on the line: the short wait (+ the voice detector's
+    # hangover), under the wait of a short answer not yet known to be whole.
+    waited = (line.plays[9] - line.speech_ends[0]) * CHUNK_S
+    assert complete / 1000 <= waited < short / 1000, waited
+
+
+def test_a_reply_is_queued_piece_by_piece_as_it_is_rendered(services):
+    rendered, played = [], []
+
+    class Recording(QuietSynth):
+        def render_pcm(self, text, lang, slow=False):
+            rendered.append(text)
+            return silence(0.5, RATE), RATE
+
+    services.synth = Recording()
+    line = FakeLine([["3"], ["2"]])
+    play = line.play
+    line.play = lambda pcm: (played.append(len(rendered)), play(pcm))
+    report, events, _ = run_call(services, line, [])
+    prompts = [e for e in events if e["event"] == "prompt"]
+    # Every piece went to the line as soon as it was rendered, before the next was rendered;
+    # long replies came in more pieces than they have language segments (first sentence first).
+    assert played == list(range(1, len(rendered) + 1))
+    assert len(rendered) > len(prompts) and first_sentence(rendered[0]) == [rendered[0]]
+    # The reply time is measured to the first piece: the caller's turn end -> first audio queued.
+    assert prompts[0]["reply_ms"] is None and all(p["reply_ms"] >= 0 for p in prompts[1:])
+    assert len(report.reply_s) == len(prompts) - 1

@@ -1,10 +1,14 @@
 """The turn loop alone (voice/turns.py): keys by the keypad rules from any source, the key pause,
-speech handed on while spoken, barge-in, no input, and the recording mode where keys win."""
+speech handed on while spoken, barge-in, no input, the recording mode where keys win, and the
+semantic end of turn (a whole answer ends after the short wait, an incomplete one does not)."""
 from __future__ import annotations
+
+import pytest
 
 from voice_agent.settings import load_settings
 from voice_agent.voice import dtmf
 from voice_agent.voice.audio import noise, silence
+from voice_agent.voice.complete import spoken_complete
 from voice_agent.voice.endpoint import NoInput, Utterance
 from voice_agent.voice.turns import Keys, TurnLoop
 
@@ -110,3 +114,98 @@ def test_a_recording_has_no_clock_and_its_keys_win_anywhere():
     found = loop.hear(chunks(silence(30, RATE) + speech))
     assert isinstance(found, Utterance) and found.start_s > 29
     assert isinstance(TurnLoop(AUDIO, RATE, recording=True).hear([]), NoInput)
+
+
+# -- semantic end of turn: a whole answer ends after the short wait, an incomplete one waits ----
+CARD = "four one one one one one one one one one one one one one one one"     # passes Luhn
+
+
+class Hearing(Sink):
+    """A recognizer's sink that has heard ``early`` so far, ``late`` once more than ``switch_s``
+    of audio was fed; it judges its words as the pipeline does (``voice.complete``)."""
+
+    def __init__(self, nlu, expecting, early, late=None, switch_s=99.0):
+        super().__init__()
+        self.nlu, self.expecting, self.early, self.late = nlu, expecting, early, late
+        self.switch_bytes = switch_s * RATE * 2
+        self.asked = 0
+
+    def complete(self):
+        self.asked += 1
+        text = self.late if self.fed > self.switch_bytes and self.late else self.early
+        return spoken_complete(self.expecting, text, "en", self.nlu, AUDIO)
+
+
+def spoken_turn(nlu, expecting, early, late=None, switch_s=99.0, parts=(1.2,), pause_s=0.6):
+    """Speech parts with pauses between them, then silence: (where the turn ended, seconds
+    after the speech; the utterance; the sink)."""
+    sink = Hearing(nlu, expecting, early, late, switch_s)
+    loop = TurnLoop(AUDIO, RATE, listen=lambda: sink)
+    loop.start(expecting)
+    pcm = silence(0.3, RATE)
+    for i, seconds in enumerate(parts):
+        pcm += (silence(pause_s, RATE) if i else b"") + noise(seconds, RATE, 0.2)
+    speech_end = len(pcm) / (2 * RATE)
+    (at, end), = run(loop, pcm + silence(2.0, RATE))
+    return (at + 1) * 0.02 - speech_end, end, sink
+
+
+def test_a_complete_digit_string_ends_the_turn_after_the_short_wait(nlu):
+    short = AUDIO["end_silence_complete_ms"] / 1000
+    long = AUDIO["end_silence_ms"] / 1000
+    assert 0 < short < AUDIO["end_silence_short_ms"] / 1000 < long
+    waited, end, sink = spoken_turn(nlu, "card_number", CARD)
+    assert isinstance(end, Utterance) and end.complete and sink.asked >= 1
+    assert short <= waited <= short + 0.12, waited          # + the voice detector's hangover
+    assert end.silence_ms == pytest.approx(AUDIO["end_silence_complete_ms"], abs=30)
+    # The same speech heard as a card number that fails Luhn waits the long wait.
+    waited_bad, end_bad, _ = spoken_turn(nlu, "card_number", CARD[:-3] + "two")
+    assert not end_bad.complete and long <= waited_bad <= long + 0.12
+    assert waited_bad - waited == pytest.approx(long - short, abs=0.06)
+
+
+def test_a_pause_inside_an_incomplete_card_number_does_not_end_it(nlu):
+    # "four one one one" [0.6 s pause: longer than the short wait, shorter than the long one]
+    # "one one one one ..." : one turn, ended only after the whole number was said.
+    waited, end, _ = spoken_turn(nlu, "card_number", "four one one one", CARD, switch_s=2.0,
+                                 parts=(0.8, 1.6), pause_s=0.6)
+    assert isinstance(end, Utterance) and end.end_s - end.start_s > 0.8 + 0.6 + 1.6 - 0.1
+    assert end.complete and waited < AUDIO["end_silence_short_ms"] / 1000
+    # Never completed: the long wait, however long the pauses shorter than it.
+    waited, end, _ = spoken_turn(nlu, "card_number", "four one one one", parts=(0.8, 0.8),
+                                 pause_s=0.7)
+    assert not end.complete and end.end_s - end.start_s > 2.2
+    assert waited >= AUDIO["end_silence_ms"] / 1000
+
+
+def test_other_whole_answers_end_sooner_and_open_requests_never_do(nlu):
+    for expecting, text, whole in (("confirm", "yes", True), ("language", "spanish", True),
+                                   ("payment_method", "bank account", True),
+                                   ("amount", "fifty dollars", True), ("amount", "fifty", False),
+                                   ("card_expiry", "december twenty thirty", True),
+                                   ("account_number", "three zero zero four", False),
+                                   ("intent", "pay my bill", False)):
+        _, end, _ = spoken_turn(nlu, expecting, text)
+        assert end.complete == whole, (expecting, text)
+
+
+def test_a_complete_keyed_number_ends_at_once_or_after_the_short_key_pause():
+    loop = TurnLoop(AUDIO, RATE)
+    loop.start("account_number")                 # 9 digits: nothing longer is an account
+    keyed = dtmf.generate("300400500", RATE)
+    got = run(loop, keyed + dtmf.generate("#", RATE) + silence(0.5, RATE))
+    assert [end for _, end in got] == [Keys("300400500")]  # the habitual "#" after it: dropped
+    assert got[0][0] < len(chunks(keyed))                   # at once, the last key still sounds
+    loop.start("pin")
+    got = run(loop, dtmf.generate("86", RATE) + silence(3.5, RATE))
+    assert [end for _, end in got] == [Keys("86")]
+    loop.start("card_number")                    # 16-digit Visa: could still be a 19-digit one
+    keyed = dtmf.generate("4111111111111111", RATE)
+    (at, end), = run(loop, keyed + silence(4.0, RATE))
+    paused = (at - len(chunks(keyed))) * 0.02
+    assert end == Keys("4111111111111111")
+    assert AUDIO["key_complete_pause_s"] - 0.2 <= paused <= AUDIO["key_complete_pause_s"] + 0.05
+    loop.start("card_number")                    # fails Luhn: the long pause, as before
+    keyed = dtmf.generate("4111111111111112", RATE)
+    (at, end), = run(loop, keyed + silence(4.0, RATE))
+    assert (at - len(chunks(keyed))) * 0.02 >= 3.0 - 0.2

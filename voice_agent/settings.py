@@ -79,6 +79,16 @@ DEFAULTS: dict[str, Any] = {
               # says which); numbers, dates and free requests keep end_silence_ms (callers pause
               # inside them).
               "end_silence_short_ms": 500,
+              # Semantic end of turn (voice_agent/voice/complete.py): once what was heard is a
+              # whole, valid answer (a yes, a menu choice, a card number passing Luhn, a full
+              # expiry, an amount and its currency word ...) a pause this long ends the turn.
+              "end_silence_complete_ms": 250,
+              # Keys that already make a whole number end the entry after this pause when a
+              # longer entry could still be valid (ZIP+4, a 19-digit card), at once otherwise.
+              "key_complete_pause_s": 1.0,
+              # Digits in this utility's account numbers: an account number that long is whole
+              # (0: any length, the turn then ends by "#", a pause or silence alone).
+              "account_number_digits": 9,
               # Recognition confidence bands: >= accept is taken as heard, >= confirm is read back,
               # below confirm is treated as not understood.
               "confidence_accept": 0.85, "confidence_confirm": 0.5},

@@ -48,7 +48,8 @@ class CallReport:
     transfer: str | None = None
     transferred: bool | None = None
     hung_up_by_caller: bool = False
-    reply_s: list[float] = field(default_factory=list)   # end of caller turn -> reply audio queued
+    reply_s: list[float] = field(default_factory=list)   # end of caller turn -> reply's first
+                                                         # audio queued on the line
 
 
 class PhoneCall:
@@ -65,6 +66,7 @@ class PhoneCall:
         self.line = line
         self.on_event = on_event or (lambda event: None)
         self.report = CallReport(line.number)
+        self._turn_ended_at = time.perf_counter()
         self.voice = services.voice_call(caller_id=line.caller_id, channel="phone")
         # One loop for the whole call: a key still sounding when a turn ends must not count again.
         self.turns = self.voice.turn_loop(line.rate, key_clock=clock, on_barge_in=self._barge_in)
@@ -78,10 +80,11 @@ class PhoneCall:
     # -- the call ---------------------------------------------------------------------------------
     def run(self) -> CallReport:
         try:
-            exchange = self.voice.start()
+            exchange = self.voice.start(render=False)
+            started = None
             while True:
                 self.report.turns += 1
-                self._say(exchange)
+                self._say(exchange, started)
                 if exchange.turn.ended:
                     self._finish(exchange.turn)
                     break
@@ -89,8 +92,8 @@ class PhoneCall:
                 if heard is None:                      # the line was hung up (by either side)
                     self.report.hung_up_by_caller = self.line.hung_up_by != "agent"
                     break
-                exchange = self.voice.respond(heard, time.perf_counter())
-                self.report.reply_s.append(exchange.reply_latency_s)
+                started = self._turn_ended_at
+                exchange = self.voice.respond(heard, started, render=False)
         finally:
             self.voice.hang_up()                        # no-op when the dialogue already ended
             session = self.voice.session
@@ -102,14 +105,25 @@ class PhoneCall:
                         by_caller=self.report.hung_up_by_caller)
         return self.report
 
-    def _say(self, exchange: Exchange) -> None:
+    def _say(self, exchange: Exchange, started: float | None) -> None:
+        """Play the reply as it is rendered: its first sentence is queued on the line as soon
+        as it is ready (``VoiceCall.speak_parts``), the rest follows behind it."""
         turn = exchange.turn
-        if not exchange.reply_pcm:
+        if not turn.say:
             return
-        pcm = convert(exchange.reply_pcm, exchange.reply_rate, self.line.rate)
-        self.line.play(pcm)
+        queued, first_ms = 0, None
+        for pcm, rate in self.voice.speak_parts(turn):
+            pcm = convert(pcm, rate, self.line.rate)
+            self.line.play(pcm)
+            queued += len(pcm)
+            if first_ms is None and started is not None:
+                reply_s = time.perf_counter() - started
+                self.report.reply_s.append(reply_s)
+                first_ms = round(reply_s * 1000, 1)
+        # reply_ms: the caller's turn ended (last audio chunk or key read) -> first audio queued.
         self._event("prompt", state=turn.state, expecting=turn.expecting, lang=turn.lang,
-                    seconds=round(len(pcm) / (2 * self.line.rate), 2), ended=turn.ended)
+                    seconds=round(queued / (2 * self.line.rate), 2), ended=turn.ended,
+                    reply_ms=first_ms)
 
     def _finish(self, turn) -> None:
         """The dialogue ended: let the last prompt play, transfer when asked, hang up."""
@@ -147,6 +161,7 @@ class PhoneCall:
             chunk = self.line.read_audio(0.02)
             end = self.turns.feed(chunk or b"", prompt_playing=self.line.playing)
             if end is not None:
+                self._turn_ended_at = time.perf_counter()
                 return self._heard(end)
 
     def _heard(self, end: TurnEnd) -> Heard:
@@ -165,11 +180,12 @@ class PhoneCall:
     def _recognize(self, utterance: Utterance) -> Heard:
         heard = self.voice.hear_utterance(utterance)
         if heard.asr is not None:
-            # No content: how sure, how long, and the end-of-speech wait the turn ended after.
+            # No content: how sure, how long, the end-of-speech wait the turn ended after and
+            # whether it was the short one for an answer already heard whole.
             self._event("heard", expecting=self.voice.turn.expecting, band=heard.asr.band,
                         confidence=round(heard.asr.confidence, 2),
                         seconds=round(utterance.end_s - utterance.start_s, 2),
-                        waited_ms=utterance.silence_ms)
+                        waited_ms=utterance.silence_ms, complete=utterance.complete)
         if heard.no_input:
             self.report.no_input_turns += 1
         else:

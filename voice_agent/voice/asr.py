@@ -10,8 +10,11 @@ uses to decide whether to read a value back.
 
 Speed (measured in scripts/bench.py): audio is fed to the recognizers as it arrives, so at the end
 of speech only ``FinalResult`` remains. The grammar decode asks for the n-best list at once (word
-confidences come from it, see confidence.py) instead of decoding a second time. The open
-vocabulary is fed in parallel only on turns whose expectation fell back often in this process
+confidences come from it, see confidence.py) instead of decoding a second time. Whether the
+open vocabulary is needed at all is decided from the grammar decode itself (``_open_needed``:
+nothing or an unknown word heard, no value of the expected kind, or an unsure result whose own
+n-best alternatives disagree on its meaning): an open decode costs about three grammar decodes.
+It is fed in parallel only on turns whose expectation needed it often in this process
 (``SpeechModel.fallback_likely``); elsewhere the utterance is decoded again only when needed.
 An open-vocabulary recognizer over a look-ahead graph (HCLr + Gr) expands its graph lazily and
 keeps it: a fresh one spends ~2 s on its first utterances. They are therefore pooled per process
@@ -44,12 +47,17 @@ from voice_agent.voice.confidence import (  # noqa: F401  (re-exported: tests an
     from_nbest,
     fuzzy_match,
     is_filler,
+    softmax,
 )
 from voice_agent.voice.endpoint import is_steady_noise
 
 IDLE_OPEN_RECOGNIZERS = 4      # warm open-vocabulary recognizers kept per rate (~45 MB each)
-FALLBACK_STREAM_SHARE = 0.2    # stream the open vocabulary when this share of turns fell back
-FALLBACK_MEMORY = 0.8          # weight of the past in that share (about the last ten turns)
+# The open vocabulary is streamed beside the grammar (its result ready at the end of speech)
+# when more turns of the expectation needed it lately than not; otherwise the few that need it
+# decode the utterance again at the end, and the others never pay for it.
+FALLBACK_STREAM_SHARE = 0.5    # stream the open vocabulary when this share of turns needed it
+FALLBACK_MEMORY = 0.7          # weight of the past in that share (about the last six turns)
+FALLBACK_AGREEMENT = 0.5       # n-best mass agreeing with an unsure grammar result that keeps it
 
 
 class GrammarSource(Protocol):
@@ -294,6 +302,14 @@ class Recognizer:
             for rec in self._streams:
                 rec.AcceptWaveform(pcm)
 
+    def partial(self) -> str:
+        """The words recognised so far in this utterance (unknown-word and noise tokens left
+        out): the first stream's partial result, cheap to ask (no final decode)."""
+        if not self._in_utterance or not self._streams:
+            return ""
+        text = json.loads(self._streams[0].PartialResult()).get("partial", "")
+        return " ".join(w for w in text.split() if not is_filler(w))
+
     def finish(self) -> AsrResult:
         """Finish the utterance fed since ``start`` and judge it."""
         if not self._in_utterance:
@@ -309,7 +325,7 @@ class Recognizer:
             return self._judge(data, None, grammar=False)
         final, alts = from_nbest(data)
         first = self._judge(final, alts[: self.n_alternatives], grammar=True)
-        needed = first.band != "accept" or bool(self.kind and first.value is None)
+        needed = self._open_needed(first, alts)
         self.model.note_fallback(self.lang, self.expecting, needed)
         if not needed:
             return first
@@ -376,6 +392,42 @@ class Recognizer:
             signals["fuzzy"] = fuzzy
         return AsrResult(text, confidence, band(confidence, self.accept, self.confirm), grammar,
                          value, tuple(t for t, _ in (alts or [])[1:]), signals, kind, self.lang)
+
+    def _open_needed(self, first: AsrResult, alts: list[tuple[str, float]]) -> bool:
+        """Whether the open vocabulary may hear this utterance better than the grammar did,
+        decided from the grammar decode itself: nothing or an unknown word was heard (speech
+        outside the grammar), no value of the expected kind came out, or the result is unsure
+        (below the accept band) and the grammar's own n-best alternatives disagree on what it
+        means. Alternatives that all mean the same (the same value, the same listed phrase)
+        differ only in sounds the open vocabulary would not resolve either."""
+        if not first.text or first.signals.get("unknown") or (self.kind and first.value is None):
+            return True
+        if first.band == "accept":
+            return False
+        return first.band == "reject" or self._agreement(first, alts) < FALLBACK_AGREEMENT
+
+    def _agreement(self, first: AsrResult, alts: list[tuple[str, float]]) -> float:
+        """Share of the n-best mass whose text means what the best one means."""
+        if len(alts) < 2:
+            return 1.0
+        weights = softmax([score for _, score in alts])
+        meaning = self._meaning(first.text)
+        return sum(w for w, (text, _) in zip(weights, alts) if self._meaning(text) == meaning)
+
+    def _meaning(self, text: str) -> Any:
+        """What ``text`` says for this question: its value of the expected kind, else the
+        listed phrase it is nearest to."""
+        words = " ".join(w for w in text.split() if not is_filler(w))
+        if self.kind and self.nlu is not None:
+            try:
+                return self.nlu.parse_value(self.kind, words, self.lang, today=self.today)
+            except (ValueError, TypeError):
+                return None
+        if not words or not self.phrases:
+            return words
+        from rapidfuzz import fuzz, process
+        best = process.extractOne(words, self.phrases, scorer=fuzz.ratio)
+        return best[0] if best else None
 
     def _better(self, candidate: AsrResult, current: AsrResult) -> bool:
         if self.kind and (candidate.value is None) != (current.value is None):

@@ -9,7 +9,11 @@ A little audio before the start is kept so the recognizer hears the first syllab
 caller is still speaking. Silence after the speech is handed on only up to ``feed_tail_ms``: the
 recognizer needs a little to settle the last word, and decoding the rest of the end-of-speech wait
 would only cost time. On live audio the wait itself can depend on the expected answer
-(``end_silence_for``): a yes/no is over sooner than a card number.
+(``end_silence_for``): a yes/no is over sooner than a card number. And with ``complete`` (the
+turn loop's question "is what was heard so far a whole answer?", ``voice.complete``) a pause of
+``complete_silence_ms`` ends the utterance when the answer is already whole; the question is
+asked once the pause is that long, again as the pause goes on (the recognizer may settle the
+last word a little later), and never while the caller speaks.
 """
 from __future__ import annotations
 
@@ -35,6 +39,8 @@ class Utterance:
     # The silence after the speech that ended it (the end-of-speech wait that was applied; less
     # when the utterance was cut at max_utterance_s or the stream ended).
     silence_ms: int = 0
+    # Ended early because what was heard was already a whole answer (semantic end of turn).
+    complete: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,8 @@ class Endpointer:
     lead_in_ms: int = 300
     feed_tail_ms: int = 300        # silence after speech handed to ``on_speech``
     on_speech: Callable[[bytes], None] | None = None
+    complete_silence_ms: int = 0   # a whole answer ends after this pause (0: no such check)
+    complete: Callable[[], bool] | None = None
     _pending: bytes = b""
     _frames_seen: int = 0
     _recent: collections.deque = field(default_factory=collections.deque)
@@ -100,7 +108,7 @@ class Endpointer:
         import webrtcvad
         self._vad = webrtcvad.Vad(self.aggressiveness)
 
-    def _utterance(self) -> Utterance:
+    def _utterance(self, complete: bool = False) -> Utterance:
         pcm = b"".join(self._speech or [])
         start = self._speech_start * FRAME_MS / 1000
         end = self._frames_seen * FRAME_MS / 1000
@@ -108,7 +116,7 @@ class Endpointer:
         self._speech = None
         self._held = []
         self._flush()
-        return Utterance(pcm, self.rate, start, end, silence_ms)
+        return Utterance(pcm, self.rate, start, end, silence_ms, complete)
 
     def _hand_on(self, frame: bytes, voiced: bool) -> None:
         """Queue a speech frame for ``on_speech``; long trailing silence is held back."""
@@ -153,10 +161,21 @@ class Endpointer:
             self._hand_on(frame, voiced)
             if self._silent_run * FRAME_MS >= self.end_silence_ms:
                 return self._utterance()
+            if self._whole_answer():
+                return self._utterance(complete=True)
             if len(self._speech) * FRAME_MS / 1000 >= self.max_utterance_s:
                 return self._utterance()
         self._flush()
         return None
+
+    def _whole_answer(self) -> bool:
+        """In a pause of at least ``complete_silence_ms``: whether the answer is already whole
+        (the recognizer is handed the audio so far first)."""
+        if self.complete is None or not self.complete_silence_ms \
+                or self._silent_run * FRAME_MS < self.complete_silence_ms:
+            return False
+        self._flush()
+        return self.complete()
 
     def finish(self) -> Utterance | NoInput:
         """The stream ended (end of a recorded turn): speech so far, or no input."""
@@ -166,11 +185,17 @@ class Endpointer:
 
 
 def end_silence_for(audio: Mapping[str, Any], expecting: str | None) -> int:
-    """The end-of-speech wait (ms) for the answer to ``expecting``: the short one for short
-    answers (``voice_agent.expect``: yes/no, a menu choice), the long one for everything else."""
+    """The end-of-speech wait (ms) for the answer to ``expecting`` while it is not known to be
+    whole: the short one for short answers (``voice_agent.expect``: yes/no, a menu choice), the
+    long one for everything else. A whole answer ends sooner (``complete_silence``)."""
     if expectation(expecting).short:
         return int(audio.get("end_silence_short_ms", audio["end_silence_ms"]))
     return int(audio["end_silence_ms"])
+
+
+def complete_silence(audio: Mapping[str, Any]) -> int:
+    """The end-of-speech wait (ms) after an answer already heard whole (0: never sooner)."""
+    return int(audio.get("end_silence_complete_ms", 0))
 
 
 def find_speech(pcm: bytes, rate: int, audio: Mapping[str, Any],

@@ -17,8 +17,9 @@ same rule: ``voice_agent.redact.redact_entry``).
 """
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from voice_agent.expect import is_secret
 from voice_agent.redact import redact_entry
 from voice_agent.voice.asr import AsrResult, Recognizer
 from voice_agent.voice.audio import convert, silence
+from voice_agent.voice.complete import spoken_complete
 from voice_agent.voice.endpoint import NoInput, Utterance
 from voice_agent.voice.models import find_model
 from voice_agent.voice.models import load as load_model
@@ -34,6 +36,7 @@ from voice_agent.voice.tts import SpeechError, Synthesizer
 from voice_agent.voice.turns import Keys, TurnEnd, TurnLoop
 
 RATE = 16000
+SENTENCE_END = re.compile(r"[.?!。？！](?=\s)")      # where a reply's first sentence ends
 NATIVE_RATES = (8000, 16000)       # recognised as they come; anything else is resampled to RATE
 
 
@@ -171,10 +174,11 @@ class VoiceCall:
         self._recognizers.clear()
 
     # -- the call ------------------------------------------------------------------------------
-    def start(self) -> Exchange:
+    def start(self, render: bool = True) -> Exchange:
+        """The greeting; ``render=False`` leaves its audio to the front end (``speak_parts``)."""
         self.session, self.turn = self.agent.start(lang=self.start_lang, caller_id=self.caller_id,
                                                    today=self.today, channel=self.channel)
-        return self._reply(None, None, time.perf_counter())
+        return self._reply(None, None, time.perf_counter(), render)
 
     @property
     def ended(self) -> bool:
@@ -232,8 +236,10 @@ class VoiceCall:
                          note="nothing recognised")
         return Heard(text=result.text, asr=result, speech_end_s=utterance.end_s)
 
-    def respond(self, heard: Heard, started: float | None = None) -> Exchange:
-        """Give the caller's turn to the agent and render its answer."""
+    def respond(self, heard: Heard, started: float | None = None, render: bool = True
+                ) -> Exchange:
+        """Give the caller's turn to the agent and render its answer (``render=False``: the
+        front end renders it piece by piece with ``speak_parts``, playing the first at once)."""
         if self.ended:
             raise RuntimeError("the call has ended")
         started = started or time.perf_counter()
@@ -242,7 +248,7 @@ class VoiceCall:
             self._live = None
         before = self.turn.expecting
         self.turn = self.agent.step(self.session, heard.event())
-        return self._reply(heard, before, started)
+        return self._reply(heard, before, started, render)
 
     def take_recording(self, audio: bytes | Iterable[bytes], rate: int) -> Exchange:
         started = time.perf_counter()
@@ -254,10 +260,11 @@ class VoiceCall:
             self.agent.hangup(self.session)
             self.hung_up = True
 
-    def _reply(self, heard: Heard | None, before: str | None, started: float) -> Exchange:
+    def _reply(self, heard: Heard | None, before: str | None, started: float,
+               render: bool = True) -> Exchange:
         turn = self.turn
         pcm, rate = (b"", RATE)
-        if turn.say:
+        if turn.say and render:
             pcm, rate = self.speak(turn)
         ex = Exchange(len(self.exchanges), heard, before, turn, pcm, rate,
                       reply_latency_s=time.perf_counter() - started)
@@ -277,6 +284,25 @@ class VoiceCall:
         rate = rendered[0][1]
         pause = silence(0.15, rate)
         return pause.join(convert(pcm, r, rate) for pcm, r in rendered), rate
+
+    def speak_parts(self, turn) -> Iterator[tuple[bytes, int]]:
+        """The reply as audio in the order it is played, rendered as it is asked for: the first
+        sentence alone, so a line can start playing it while the rest is rendered, then the
+        rest of its language segment, and each further segment after the same short pause as
+        ``speak``."""
+        for i, (lang, text) in enumerate(turn.segments):
+            for j, piece in enumerate(first_sentence(text)):
+                pcm, rate = self.tts.render_pcm(piece, lang, slow=bool(turn.slow))
+                yield (silence(0.15, rate) + pcm if i and not j else pcm), rate
+
+
+def first_sentence(text: str) -> list[str]:
+    """``text`` as [first sentence, the rest] when it holds more than one sentence, else
+    [text]: a long reply is rendered in two pieces so that its first audio is ready sooner."""
+    match = SENTENCE_END.search(text)
+    if match is None or not text[match.end():].strip():
+        return [text]
+    return [text[: match.end()].strip(), text[match.end():].strip()]
 
 
 class LiveRecognition:
@@ -305,6 +331,17 @@ class LiveRecognition:
             self._held.append(pcm)
         elif self.rec is not None:
             self.rec.feed(pcm)
+
+    def complete(self) -> bool:
+        """Whether the words recognised so far already are a whole answer to the question
+        (``voice.complete``); the turn loop asks in the caller's pauses. A recognizer that
+        cannot give its partial result (or holds the audio to decode at the end) says no."""
+        partial = getattr(self.rec, "partial", None)
+        if partial is None or self._held is not None or self.lang is None:
+            return False
+        call = self.call
+        return spoken_complete(call.turn.expecting, partial(), self.lang, call.nlu,
+                               call.settings["audio"], call.today)
 
     def result(self) -> AsrResult | None:
         """The recognised utterance (None without a speech model)."""

@@ -7,9 +7,18 @@ differ only in where audio and keys come from; how a turn ends is decided here, 
   (``press``: RFC 4733 events, SIP INFO); an entry ends by the dialogue's keypad rules
   (``dialogue.keypad.entry_complete``: one key for a menu or a yes/no, else ``#``, ``*``, the
   longest entry, or a pause of ``key_pause_s``). Keys win over speech: tones are not speech.
+- an entry that already is a whole, valid number (``voice.complete.keyed_complete``: a card
+  number passing Luhn for its network, an account number of the account length, a full
+  expiry) ends at once when no longer one could be valid, else after the short key pause
+  ``audio.key_complete_pause_s``, so nobody has to press ``#`` or wait out the long pause;
+  a ``#`` pressed out of habit within that pause after such an entry is dropped, not taken
+  as the next question's (empty) entry.
 - speech ends at the ``Endpointer``'s end of speech, with the short wait for short answers
   (``endpoint.end_silence_for``); it is handed to ``listen()``'s sink while the caller speaks,
   so the recognizer decodes as the words arrive and only its final step is left at the end.
+  In a pause the sink is asked whether what it heard so far is a whole answer
+  (``SpeechSink.complete``, judged by ``voice.complete.spoken_complete``): then the turn ends
+  after ``audio.end_silence_complete_ms`` (semantic end of turn), else the wait goes on.
 - nothing at all ends at the no-input timeout; while a prompt plays the no-input clock does not
   run (it is timed from the prompt's end), and a key or speech during a prompt is a barge-in,
   signalled to the front end (``on_barge_in``), which stops the playback.
@@ -27,8 +36,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from voice_agent.dialogue.keypad import MAX_KEYS, PAUSE_S, entry_complete
+from voice_agent.voice.complete import NOW, SOON, keyed_complete
 from voice_agent.voice.dtmf import DtmfDetector
-from voice_agent.voice.endpoint import Endpointer, NoInput, Utterance, end_silence_for
+from voice_agent.voice.endpoint import (
+    Endpointer,
+    NoInput,
+    Utterance,
+    complete_silence,
+    end_silence_for,
+)
 
 # While a prompt plays and nobody speaks, the no-input clock is restarted this often.
 PROMPT_CLOCK_RESET_S = 1.0
@@ -51,6 +67,11 @@ class SpeechSink(Protocol):
 
     def cancel(self) -> None: ...
 
+    def complete(self) -> bool:
+        """Whether what was heard so far already is a whole answer (a sink that cannot tell
+        leaves this out: the turn then ends by silence alone)."""
+        ...
+
 
 class TurnLoop:
     """Feed a call's audio (and keys) turn after turn; ``feed`` returns how a turn ended.
@@ -71,7 +92,12 @@ class TurnLoop:
         self.speech = Endpointer.from_settings(audio, rate=rate, on_speech=self._spoken)
         if recording:
             self.speech.no_input_timeout_s = float("inf")    # a recording has no clock to wait on
+        else:
+            self.speech.complete_silence_ms = complete_silence(audio)
+            self.speech.complete = self._heard_whole
+        self.key_complete_pause_s = float(audio.get("key_complete_pause_s", key_pause_s))
         self._live: SpeechSink | None = None
+        self._call_s, self._whole_at = 0.0, float("-inf")     # audio of the whole call, seconds
         self.start(None)
 
     # -- the front end's side ----------------------------------------------------------------
@@ -97,8 +123,13 @@ class TurnLoop:
         return how the turn ended, or None while it goes on. In recording mode always None:
         ``finish`` says what the whole turn held."""
         self._audio_s += len(pcm) / (2 * self.rate)
+        self._call_s += len(pcm) / (2 * self.rate)
         new = self._pushed + (self.tones.feed(pcm) if pcm else "")
         self._pushed = ""
+        if new.startswith("#") and not self._keys \
+                and self._clock() - self._whole_at <= self.key_complete_pause_s:
+            new = new.lstrip("#")                  # the habitual "#" after a whole entry
+            self.speech.reset()                    # its tone is not speech either
         if self.recording:
             self._keys += new
             if self._found is None and pcm:
@@ -112,8 +143,13 @@ class TurnLoop:
             self.speech.reset()                              # tones are not speech
             self._drop_speech()
         if self._keys:
-            if entry_complete(self.expecting, self._keys, self._now() - self._key_at,
-                              self.key_pause_s):
+            paused = self._now() - self._key_at
+            if entry_complete(self.expecting, self._keys, paused, self.key_pause_s):
+                return self._end(Keys(self._keys))
+            if new:
+                self._whole = keyed_complete(self.expecting, self._keys, self.audio)
+            if self._whole == NOW or self._whole == SOON and paused >= self.key_complete_pause_s:
+                self._whole_at = self._clock()
                 return self._end(Keys(self._keys))
             return None
         if not pcm or self.tones.tone_on:
@@ -143,12 +179,20 @@ class TurnLoop:
     def _now(self) -> float:
         return self.key_clock() if self.key_clock is not None else self._audio_s
 
+    def _clock(self) -> float:
+        """Time across turns (the front end's clock, else the call's audio)."""
+        return self.key_clock() if self.key_clock is not None else self._call_s
+
     def _spoken(self, pcm: bytes) -> None:
         if self.listen is None:
             return
         if self._live is None:
             self._live = self.listen()
         self._live.feed(pcm)
+
+    def _heard_whole(self) -> bool:
+        complete = getattr(self._live, "complete", None)
+        return bool(complete is not None and complete())
 
     def _drop_speech(self) -> None:
         if self._live is not None:
@@ -158,7 +202,7 @@ class TurnLoop:
     def _begin(self) -> None:
         self._drop_speech()
         self.speech.reset()
-        self._keys, self._pushed = "", ""
+        self._keys, self._pushed, self._whole = "", "", ""
         self._audio_s, self._key_at = 0.0, 0.0
         self._found: Utterance | NoInput | None = None
 
