@@ -2,7 +2,9 @@
 
 ``SipCall`` is PJSIP's call object; its callbacks run in the sip-loop thread and only set events and
 fill queues. ``CallLine`` is what the call's worker thread uses; everything that touches PJSIP goes
-back to the loop thread through ``SipEndpoint.call_soon``. Keypad digits are queued, never logged.
+back to the loop thread through ``SipEndpoint.call_soon``, and it holds no pjsua2 object (only the
+call's ``CallAudio`` buffers), so a worker that outlives the stack frees nothing of PJSIP's.
+Keypad digits are queued, never logged.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from voice_agent.sip.address import rewrite_sdp
-from voice_agent.sip.media import CallAudioPort
+from voice_agent.sip.media import CallAudio, CallAudioPort
 from voice_agent.sip.stack import SipEndpoint, pj
 
 log = logging.getLogger("voice_agent.sip")
@@ -45,7 +47,7 @@ class CallLine:
         self.hung_up_by: str | None = None    # "caller" or "agent", once the call ended
         self.caller_id = caller_id
         self.rate = rate
-        self.port: CallAudioPort | None = None
+        self.audio: CallAudio | None = None   # set once media flows; plain Python
         self.keys: queue.SimpleQueue[str] = queue.SimpleQueue()
         self.media_ready = threading.Event()
         self.hung_up = threading.Event()
@@ -55,23 +57,23 @@ class CallLine:
 
     # -- audio ---------------------------------------------------------------------------------
     def play(self, pcm: bytes) -> None:
-        if self.port is not None and not self.hung_up.is_set():
-            self.port.play(pcm)
+        if self.audio is not None and not self.hung_up.is_set():
+            self.audio.play(pcm)
 
     def stop_playback(self) -> None:
-        if self.port is not None:
-            self.port.stop_playback()
+        if self.audio is not None:
+            self.audio.stop_playback()
 
     @property
     def playing(self) -> bool:
-        return self.port is not None and self.port.playing
+        return self.audio is not None and self.audio.playing
 
     def read_audio(self, timeout: float = 0.1) -> bytes | None:
         """20 ms of caller audio at ``self.rate``, or None (nothing yet, or the call is gone)."""
-        if self.port is None:
+        if self.audio is None:
             self.media_ready.wait(timeout)
             return None
-        return self.port.read(timeout)
+        return self.audio.read(timeout)
 
     def read_key(self) -> str | None:
         try:
@@ -134,7 +136,8 @@ class SipCall(pj.Call):
     Lifetime matters: pjsua2's destructor clears (and hangs up) whatever call holds its id *now*,
     and PJSIP reuses ids. So the only lasting references are the server's table and
     ``CallLine.call``, both dropped inside the DISCONNECTED callback; the object then dies when
-    that callback returns, as PJSIP's own examples do with ``delete this``.
+    that callback returns, as PJSIP's own examples do with ``delete this``. Its audio port is
+    destroyed there too (``release()``), or by the server just before the stack goes.
     """
 
     def __init__(self, account: pj.Account, call_id: int, line: CallLine, on_end,
@@ -159,11 +162,17 @@ class SipCall(pj.Call):
             line.hung_up_by = line.hung_up_by or "caller"   # set before anyone sees hung_up
             line.hung_up.set()
             line.media_ready.set()
-            if self._port is not None:
-                self._port.stop_playback()
+            if line.audio is not None:
+                line.audio.stop_playback()
             line.call = None
-            self._port = None          # the worker's CallLine keeps the port until it is done
+            self.release()             # the worker keeps line.audio, plain Python, while it runs
             self._on_end(self)
+
+    def release(self) -> None:
+        """Destroy the audio port (sip-loop thread)."""
+        if self._port is not None:
+            self._port.close()
+            self._port = None
 
     def onCallSdpCreated(self, prm) -> None:  # noqa: N802
         """Our SDP is about to go out: put the address this caller can reach in it (address.py)."""
@@ -183,14 +192,14 @@ class SipCall(pj.Call):
                 continue
             audio = self.getAudioMedia(index)
             if self._port is None:
-                self._port = CallAudioPort(self.line.rate)
+                self._port = CallAudioPort(self.line.audio or CallAudio(self.line.rate))
             audio.startTransmit(self._port)
             self._port.startTransmit(audio)
             try:
                 self.line.stats.codec = self.getStreamInfo(index).codecName
             except pj.Error:
                 pass
-            self.line.port = self._port
+            self.line.audio = self._port.audio
             self.audio_index = index
             self.line.stats.media_at = time.monotonic()
             self.line.media_ready.set()

@@ -142,9 +142,10 @@ class SipServer:
         self.refusals.close()
 
     def _drop_pj_objects(self) -> None:
-        """Runs in the loop thread just before PJSIP is destroyed."""
+        """Runs in the loop thread just before PJSIP is destroyed: every pjsua2 object goes now."""
         for call in list(self._calls.values()):
             call.line.call = None
+            call.release()
         self._calls.clear()
         self._account = None
 
@@ -236,9 +237,6 @@ class SipServer:
         self._calls.pop(call.line.number, None)
         self.on_event(line_event(call.line, "hung_up", by=call.line.hung_up_by))
 
-    def _forget(self, line: CallLine) -> None:
-        line.port = None     # the port's destructor calls into PJSIP: run it in this thread
-
     # -- the call's worker thread ---------------------------------------------------------------
     def _work(self, line: CallLine) -> None:
         self.endpoint.register_thread()
@@ -255,7 +253,5 @@ class SipServer:
             self.stats.completed += 1
             self.on_event(line_event(line, "ended", keys=dict(line.stats.keys),
                                      codec=line.stats.codec))
-            # Drop PJSIP's objects from its own thread (their destructors call into PJSIP).
-            self.endpoint.call_soon(lambda: self._forget(line))
             with self._lock:
                 self._workers.discard(threading.current_thread())

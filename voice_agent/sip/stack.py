@@ -137,7 +137,7 @@ class SipEndpoint:
         self._thread = threading.Thread(target=self._run, name="sip-loop", daemon=True)
         self.ep: pj.Endpoint | None = None
         self._before_destroy: Callable[[], None] | None = None
-        self._writer = _MaskedLogWriter()
+        self._writer: _MaskedLogWriter | None = _MaskedLogWriter()
         self.answers = RequestAnswers()   # final answers to requests pjsua leaves unanswered
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -280,3 +280,6 @@ class SipEndpoint:
             except pj.Error:
                 pass
             self.ep = None
+            # libDestroy deleted the writer's C++ half (LogConfig.writer is PJSIP's to delete):
+            # what is left is a wrapper around freed memory, not to be kept or called.
+            self._writer = None
