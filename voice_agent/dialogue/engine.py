@@ -150,7 +150,7 @@ class Agent:
             self.escalate(ctx, outcome)
             return
         if session.unsure is not None:
-            self._say_readback(ctx, self.step_of(session.state), session.unsure[1])
+            self.say_readback(ctx, self.step_of(session.state), session.unsure[1])
             return
         step = self.step_of(session.state)
         key = step.help if session.misses == 1 or not step.keypad else step.keypad
@@ -214,7 +214,7 @@ class Agent:
                 return
             if step.readback:
                 session.unsure = (session.state, inp.value)
-                self._say_readback(ctx, step, inp.value)
+                self.say_readback(ctx, step, inp.value)
                 return
         if step.strict and inp.dtmf is None and confidence < self.accept:
             if not self._strict_unsure(ctx, step, inp, rechecked):
@@ -275,7 +275,8 @@ class Agent:
             return True
         return inp.understanding.plain_intent == "deny"
 
-    def _say_readback(self, ctx: Ctx, step: Step, value: Any) -> None:
+    def say_readback(self, ctx: Ctx, step: Step, value: Any) -> None:
+        """The read-back of a value heard unsure at ``step``: "I heard {value}. Is that right?"."""
         if step.readback == "amount":
             ctx.say("readback_amount", value=Money(int(value)))
         else:
@@ -333,7 +334,7 @@ class Agent:
         if corrected is not None:
             if confidence < self.accept:
                 session.unsure = (session.state, corrected)
-                self._say_readback(ctx, step, corrected)
+                self.say_readback(ctx, step, corrected)
                 return
             session.unsure = None
             self.registry.flows[session.flow].handle(ctx, session.step, Input(

@@ -192,8 +192,13 @@ class Ctx:
         self.replies.append(Reply(self.agent.step_of(state).prompt, dict(params)))
 
     def reask(self) -> None:
-        """Ask the current step's question again with the same parameters."""
+        """Ask the current question again: the read-back of a value heard unsure ("I heard
+        $45.00. Is that right?") while one waits for its yes or no, else the step's question with
+        the same parameters."""
         step = self.agent.step_of(self.session.state)
+        if self.session.unsure is not None:
+            self.agent.say_readback(self, step, self.session.unsure[1])
+            return
         self.replies.append(Reply(step.prompt, dict(self.session.ask_params)))
 
     def miss(self, reason: str) -> None:

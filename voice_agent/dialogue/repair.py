@@ -47,7 +47,9 @@ def handle(agent: Agent, ctx: Ctx, inp: Input) -> bool:
     if session.flow in ROUTING_FLOWS:
         return False
     # A question first: "¿cuánto tarda en volver el servicio?" asks about restoration.
-    topic = question_topic(ctx, inp.text) if session.unsure is None else None
+    # Also while a value heard unsure waits for its yes or no ("I heard $45.00. Is that
+    # right?" - "wait, when is that due?"): answered, then the read-back again (Ctx.reask).
+    topic = question_topic(ctx, inp.text)
     if topic is not None:
         answer(ctx, topic, inp.text)
         return True
