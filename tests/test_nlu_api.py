@@ -81,7 +81,9 @@ def test_choices_and_match_choice(nlu, tmp_path):
     key, score = local.match_choice("a pizza", "en", methods)
     assert key is None and 0 <= score < 0.75
     (tmp_path / "en" / "choices.toml").unlink()
-    assert local.choices("en", "payment_method") == {}
+    assert local.choices("en", "payment_method") == methods      # read once, at first use
+    assert Understander(languages=("en",), locales_dir=tmp_path).choices(
+        "en", "payment_method") == {}
 
 
 def test_ambiguous_choice_is_none(nlu):
@@ -103,6 +105,23 @@ def test_grammar_phrases(nlu):
     assert {"fifty", "dollars", "friday"} <= set(intent)   # values said with an intent
     months = nlu.grammar_phrases("es", "card_expiry")
     assert "diciembre" in months and "veintiocho" in months
+
+
+def test_answers_only_grammar_is_the_steps_own_answers(nlu):
+    for lang, expect, answer, aside in (("en", "confirm", "yes", "go back"),
+                                        ("ko", "confirm", "네", "뒤로"),
+                                        ("en", "payment_method", "card", "repeat"),
+                                        ("en", "language", "spanish", "help")):
+        answers = nlu.grammar_phrases(lang, expect, answers_only=True)
+        whole = nlu.grammar_phrases(lang, expect)
+        assert answer in answers and set(answers) < set(whole)
+        assert aside in whole and aside not in answers      # commands, "go back": the wider one
+    pin = nlu.grammar_phrases("en", "pin", answers_only=True)
+    assert "nine" in pin and "repeat" not in pin
+    # a request is answered in sentences: one grammar, the same either way
+    assert nlu.grammar_phrases("en", "intent", answers_only=True) == nlu.grammar_phrases(
+        "en", "intent")
+    assert nlu.grammar_phrases("en", "dispute_reason", answers_only=True) == []
 
 
 def test_cli_understand_contract():

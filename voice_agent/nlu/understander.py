@@ -66,6 +66,10 @@ class Understander:
         self._index = {code: IntentIndex(ld) for code, ld in self._data.items()}
         self._names: dict[tuple[str, ...], str] = {}
         self._name_phrases: list[str] = []
+        # Read once: a turn asks for choice lists and grammars many times (a TOML parse each
+        # was half of a grammar turn's processing, scripts/bench.py "recognition").
+        self._choices: dict[tuple[str, str], dict[str, list[str]]] = {}
+        self._grammars: dict[tuple[str, str | None, bool], tuple[str, ...]] = {}
         for ld in self._data.values():
             for phrase, code in ld.languages.items():
                 if code in self._data:
@@ -298,7 +302,11 @@ class Understander:
 
     # -- choices and grammars -------------------------------------------------------------------
     def choices(self, lang: str, name: str) -> dict[str, list[str]]:
-        return choice_lists.load_choices(self.locale(lang).directory, name)
+        """Choice list ``name`` (read from the locale files once; do not change it)."""
+        key = (lang, name)
+        if key not in self._choices:
+            self._choices[key] = choice_lists.load_choices(self.locale(lang).directory, name)
+        return self._choices[key]
 
     def match_choice(self, text: str, lang: str, choices: dict[str, list[str]]
                      ) -> tuple[str | None, float]:
@@ -313,7 +321,8 @@ class Understander:
                 return key, score
         return None, 0.0
 
-    def grammar_phrases(self, lang: str, expect: str | None) -> list[str]:
+    def grammar_phrases(self, lang: str, expect: str | None, answers_only: bool = False
+                        ) -> list[str]:
         """What a recogniser held to a grammar must hear while ``expect``: the answers, and what
         the dialogue understands at every step (dialogue/repair.py's phrase lists: going back,
         questions on the way; closings at the menu), from the locale data."""
@@ -322,7 +331,12 @@ class Understander:
         questions = self.choices(lang, "conv_question")
         asides = [p for key in ("start", "anywhere", "lead") for p in questions.get(key, [])]
         asides += [p for phrases in self.choices(lang, "conv_topic").values() for p in phrases]
-        closings = [p for phrases in self.choices(lang, "conv_closing").values() for p in phrases]
-        return grammar_phrases(ld, expect, list(dict.fromkeys(self._name_phrases)),
-                               self.choices(lang, "payment_method"), anywhere=back,
-                               asides=asides, closings=closings)
+        key = (lang, expect, answers_only)
+        if key not in self._grammars:
+            closings = [p for phrases in self.choices(lang, "conv_closing").values()
+                        for p in phrases]
+            self._grammars[key] = tuple(grammar_phrases(
+                ld, expect, list(dict.fromkeys(self._name_phrases)),
+                self.choices(lang, "payment_method"), anywhere=back, asides=asides,
+                closings=closings, answers_only=answers_only))
+        return list(self._grammars[key])
