@@ -91,7 +91,7 @@ class FakeNLU:
         return FakeUnderstanding(text, intent or "out_of_scope", 1.0, expect, value,
                                  intent or "out_of_scope")
 
-    def grammar_phrases(self, lang, expect):
+    def grammar_phrases(self, lang, expect, answers_only=False):
         return PHRASES.get(expect, [])
 
     def choices(self, lang, name):

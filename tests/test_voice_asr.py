@@ -155,15 +155,61 @@ def test_switching_grammar_resets_first_and_never_mid_utterance(fake):
         assert FakeKaldi.log[i - 1] == ("reset",)
 
 
-def test_grammar_result_that_does_not_parse_falls_back_to_open_vocabulary(fake):
+def test_speech_outside_the_grammar_falls_back_to_open_vocabulary(fake):
     def script(grammar):
-        return ("아니요", 0.4) if grammar else ("아니요 괜찮아요", 0.9)
+        return ("<UNK>", 0.9) if grammar else ("아니요 괜찮아요", 0.9)
     rec = fake(script)
     rec.expect("confirm")
     result = rec.recognize(SPEECH)
-    assert result.value == "no"
-    # the open decode parsed too and scored higher: it wins
-    assert not result.grammar and result.text == "아니요 괜찮아요"
+    # the grammar heard only its unknown-word token: the open decode is the one that heard it
+    assert not result.grammar and result.text == "아니요 괜찮아요" and result.value == "no"
+    assert rec.open_ran and rec.decodes == ["answers", "open"]
+
+
+def test_an_unsure_answer_made_of_grammar_words_is_kept_without_the_open_vocabulary(fake):
+    rec = fake(lambda g: ("아니요", 0.4) if g else ("아니요 괜찮아요", 0.9))
+    rec.expect("confirm")
+    result = rec.recognize(SPEECH)
+    # left to the dialogue's read-back; the open vocabulary costs three grammar decodes
+    assert result.grammar and result.value == "no" and result.band != "accept"
+    assert _by_grammar(False) == [] and not rec.open_ran
+
+
+class StagedNLU(FakeNLU):
+    """A step whose answers are a few words and whose whole grammar adds a command."""
+
+    def grammar_phrases(self, lang, expect, answers_only=False):
+        answers = ["네", "아니요"] if expect == "confirm" else super().grammar_phrases(lang, expect)
+        return answers if answers_only or expect != "confirm" else answers + ["상담원"]
+
+
+def staged(fake, script, **kw):
+    rec = fake(script, vocab=("네", "아니요", "상담원", "<UNK>"))
+    rec.nlu = StagedNLU()
+    rec.expect("confirm")
+    return rec
+
+
+def test_the_answers_grammar_is_decoded_first_and_alone_when_it_is_sure(fake):
+    rec = staged(fake, lambda g: ("네", 1.0))
+    assert rec.grammars == [["네", "아니요", "<UNK>"], ["네", "아니요", "상담원", "<UNK>"]]
+    assert rec.grammar_words == ["네", "아니요", "<UNK>"]
+    result = rec.recognize(SPEECH)
+    assert result.value == "yes" and rec.decodes == ["answers"]
+    (only,) = FakeKaldi.made
+    assert json.loads(only.grammar) == ["네", "아니요", "<UNK>"]
+
+
+def test_an_unsure_answer_is_checked_against_the_steps_whole_grammar(fake):
+    # "상담원" forced onto a weak "네" by the answers' grammar, heard plainly by the whole one
+    def script(grammar):
+        return ("상담원", 1.0) if "상담원" in json.loads(grammar) else ("<UNK> 네", 0.6)
+    rec = staged(fake, script)
+    result = rec.recognize(SPEECH)
+    assert rec.decodes == ["answers", "grammar"] and not rec.open_ran
+    assert result.text == "상담원" and result.value is None and result.band == "accept"
+    answers, whole = _by_grammar(True)
+    assert answers.fed == 1 and whole.fed == 1           # the whole utterance, decoded after
 
 
 def test_confident_grammar_result_is_kept(fake):
@@ -231,9 +277,12 @@ def test_a_grammar_turn_is_decoded_once_with_its_n_best(fake):
 
 
 def test_open_vocabulary_is_streamed_while_fallbacks_are_likely(fake):
-    rec = fake(lambda g: ("아니요", 0.4) if g else ("아니요 괜찮아요", 0.9))
+    rec = fake(lambda g: ("<UNK>", 0.4) if g else ("아니요 괜찮아요", 0.9))
     rec.expect("confirm")
-    assert rec.model.fallback_likely("ko", "confirm")       # nothing known yet: assume likely
+    assert not rec.model.fallback_likely("ko", "confirm")   # nothing known yet: assume not
+    rec.model.note_fallback("ko", "confirm", True)
+    rec.model.note_fallback("ko", "confirm", True)
+    assert rec.model.fallback_likely("ko", "confirm")
     rec.start()
     for _ in range(3):
         rec.feed(SPEECH)                                     # as the audio arrives
@@ -245,10 +294,8 @@ def test_open_vocabulary_is_streamed_while_fallbacks_are_likely(fake):
 
 
 def test_fallback_without_a_stream_decodes_the_utterance_again(fake):
-    rec = fake(lambda g: ("아니요", 0.4) if g else ("아니요 괜찮아요", 0.9))
+    rec = fake(lambda g: ("<UNK>", 0.4) if g else ("아니요 괜찮아요", 0.9))
     rec.expect("confirm")
-    for _ in range(10):
-        rec.model.note_fallback("ko", "confirm", False)
     assert not rec.model.fallback_likely("ko", "confirm")
     rec.start()
     rec.feed(SPEECH)
@@ -383,3 +430,16 @@ def test_real_model_warm_up_leaves_a_warm_recognizer_for_the_first_call(ko_model
     before = model.idle_open
     spent = warm_up(settings, nlu, ["ko"], phrases=2)
     assert spent["ko"] > 0 and model.idle_open == min(before + 1, model.keep_idle)
+
+
+@pytest.mark.model
+@needs_model
+@needs_espeak
+def test_real_model_phone_line_warm_up_pools_an_8k_recognizer(ko_model, tmp_path, monkeypatch,
+                                                               nlu):
+    from voice_agent.cli.sip_cmds import warm_phone_line
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    settings, model = ko_model
+    spent = warm_phone_line(settings, nlu, {"ko": model.path})
+    assert spent["ko"] > 0 and model._idle.get(8000)       # serve's first caller gets it warm
+    assert warm_phone_line(settings, None, {"ko": model.path}) == {}   # nothing to warm with

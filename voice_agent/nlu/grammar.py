@@ -50,7 +50,10 @@ def number_words(ld: LocaleData, digits_only: bool = False) -> list[str]:
     return words
 
 
-def kind_phrases(ld: LocaleData, kind: str, language_names: list[str]) -> list[str]:
+def kind_phrases(ld: LocaleData, kind: str, language_names: list[str], sentences: bool = True
+                 ) -> list[str]:
+    """The words of a value of ``kind``; ``sentences``: also the intents' sentences that give
+    one ("yes, that's right", "switch to Spanish")."""
     values, money, date = ld.values, ld.values.get("money", {}), ld.values.get("date", {})
     if kind == "digits":
         return number_words(ld, digits_only=True)
@@ -70,9 +73,10 @@ def kind_phrases(ld: LocaleData, kind: str, language_names: list[str]) -> list[s
                 + date.get("split_pieces", []))
     if kind == "yes_no":
         yes_no = values.get("yes_no", {})
-        return [*yes_no.get("yes", []), *yes_no.get("no", [])] + _sentences(ld, ("affirm", "deny"))
+        words = [*yes_no.get("yes", []), *yes_no.get("no", [])]
+        return words + _sentences(ld, ("affirm", "deny")) if sentences else words
     if kind == "language":
-        return language_names + _sentences(ld, ("change_language",))
+        return language_names + (_sentences(ld, ("change_language",)) if sentences else [])
     return []
 
 
@@ -93,13 +97,19 @@ def _split_endings(phrase: str, ld: LocaleData) -> str:
 
 def grammar_phrases(ld: LocaleData, expect: str | None, language_names: list[str],
                     methods: dict[str, list[str]] | None = None, anywhere: list[str] = (),
-                    asides: list[str] = (), closings: list[str] = ()) -> list[str]:
+                    asides: list[str] = (), closings: list[str] = (), answers_only: bool = False
+                    ) -> list[str]:
     """The phrases for ``expect``, the commands, ``anywhere`` (what may be said at every step
     besides them: "go back"), ``asides`` at every step but the menus (questions on the way: "when
     is that due?", dialogue/repair.py) and ``closings`` at the menu ("no that's all, thanks").
     ``methods`` (the payment method choices) answer the method question and, with amounts and
     correction words, may change a read-back at a yes/no step ("no, make it sixty", "actually
-    use my bank account")."""
+    use my bank account").
+
+    ``answers_only``: the step's own answers, no commands and nothing said on the way. This is
+    the grammar a recogniser decodes with first: every phrase added to a Vosk grammar is a
+    sound that short answers can be mistaken for (measured in scripts/bench_accuracy.py), so the
+    rest is left to the open vocabulary when the grammar decode is unsure (voice/asr.py)."""
     if expect is None or expect in OPEN_ANSWERS:
         return []
     method_words = [p for key, names in (methods or {}).items() for p in (names or [key])]
@@ -115,27 +125,35 @@ def grammar_phrases(ld: LocaleData, expect: str | None, language_names: list[str
         # keyphrases name intents in words the examples may lack ("overcharged", "venmo");
         # a "word*" prefix is no word to recognise
         phrases += [k.text for k in ld.keyphrases if "*" not in k.text]
-        # "... and my pin is 4 3 2 1", "forty dollars, no, fifty": cues and corrections
+        # "... and my pin is 4 3 2 1", "forty dollars, no, fifty": cues and corrections. The
+        # request is answered in sentences anyway: one grammar for all of it (a second decode
+        # with nearly the same words would hear nothing new).
         phrases += _listed(ld.values.get("slot_cues")) + _corrections(ld) + list(closings)
+        answers_only = False
     elif expect == "payment_method":
         if not method_words:
             return []
-        phrases = method_words + _corrections(ld) + list(asides)   # "card, no wait, bank"
+        phrases = list(method_words)
+        if not answers_only:
+            phrases += _corrections(ld) + list(asides)   # "card, no wait, bank"
     else:
         kind = kind_for(expect)
         if kind is None:
             return []
-        phrases = kind_phrases(ld, kind, language_names)
-        if kind == "yes_no":            # a read-back changed: "no, make it sixty twenty five"
+        phrases = kind_phrases(ld, kind, language_names, sentences=not answers_only)
+        if answers_only:
+            pass
+        elif kind == "yes_no":            # a read-back changed: "no, make it sixty twenty five"
             # less the words a recogniser takes a plain yes or no for (locale data, measured)
             confusable = set(ld.values.get("yes_no", {}).get("sounds_like", []))
             phrases += [p for p in (*asides, *kind_phrases(ld, "amount", language_names),
                                     *method_words, *_corrections(ld)) if p not in confusable]
         elif expect != "language":      # the language menu routes, it answers no questions
             phrases += list(asides)
-        if kind in CORRECTABLE_KINDS:   # "forty dollars scratch that fifty"
+        if kind in CORRECTABLE_KINDS and not answers_only:   # "forty dollars scratch that fifty"
             phrases += _corrections(ld)
-    phrases += _sentences(ld, COMMANDS) + list(anywhere)
+    if not answers_only:
+        phrases += _sentences(ld, COMMANDS) + list(anywhere)
     if ld.rejoin:
         phrases += [split for p in phrases if (split := _split_endings(p, ld)) != p]
     seen: set[str] = set()

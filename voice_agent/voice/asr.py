@@ -1,21 +1,27 @@
 """Speech to text with Vosk: one shared model per process, recognizers per call, fed while the
 caller speaks.
 
-Each turn's grammar comes from what the dialogue expects (``nlu.grammar_phrases``). A grammar
-makes short answers far more reliable, but Vosk forces any speech onto grammar words with a high
-word confidence, so a grammar result is checked (value parses, n-best agreement, fuzzy match to
-a listed phrase) and, when it does not hold up, the open-vocabulary result is used instead when it
-is better. Confidence combines those signals into the accept / confirm / reject bands the dialogue
-uses to decide whether to read a value back.
+Each turn's grammars come from what the dialogue expects (``nlu.grammar_phrases``), narrowest
+first: the step's own answers ("네", "카드", a number's words), then everything the dialogue
+understands at the step (commands, "go back", questions on the way), then the open vocabulary.
+Every phrase in a Vosk grammar is a sound a short answer can be mistaken for, so the answers
+alone are heard far better (and cheaper) than the whole list (scripts/bench_accuracy.py). Vosk
+forces any speech onto grammar words with a high word confidence, so each result is checked
+(value parses, n-best agreement, fuzzy match to a listed phrase) and the next, wider decode runs
+only when it does not hold up. Confidence combines those signals into the accept / confirm /
+reject bands the dialogue uses to decide whether to read a value back.
 
 Speed (measured in scripts/bench.py): audio is fed to the recognizers as it arrives, so at the end
 of speech only ``FinalResult`` remains. The grammar decode asks for the n-best list at once (word
-confidences come from it, see confidence.py) instead of decoding a second time. Whether the
-open vocabulary is needed at all is decided from the grammar decode itself (``_open_needed``:
-nothing or an unknown word heard, no value of the expected kind, or an unsure result whose own
-n-best alternatives disagree on its meaning): an open decode costs about three grammar decodes.
-It is fed in parallel only on turns whose expectation needed it often in this process
-(``SpeechModel.fallback_likely``); elsewhere the utterance is decoded again only when needed.
+confidences come from it, see confidence.py) instead of decoding a second time. Whether a wider
+decode is needed at all is decided from the narrower decode itself: the step's whole grammar
+when the answers' result is unsure (``_unsure``: nothing or an unknown word heard, no value of
+the expected kind, or an unsure result whose own n-best alternatives disagree on its meaning),
+the open vocabulary, which costs about three grammar decodes, only when the speech was outside
+every grammar (``_outside``: nothing or the unknown-word token heard, or rejected). A wider
+decode is fed in parallel only on turns whose expectation needed it often in this process
+(``SpeechModel.fallback_likely``, which assumes at first that it is not); elsewhere the
+utterance is decoded again only when needed.
 An open-vocabulary recognizer over a look-ahead graph (HCLr + Gr) expands its graph lazily and
 keeps it: a fresh one spends ~2 s on its first utterances. They are therefore pooled per process
 and handed from call to call (``FinalResult`` has dropped the last call's audio, features and
@@ -52,9 +58,10 @@ from voice_agent.voice.confidence import (  # noqa: F401  (re-exported: tests an
 from voice_agent.voice.endpoint import is_steady_noise
 
 IDLE_OPEN_RECOGNIZERS = 4      # warm open-vocabulary recognizers kept per rate (~45 MB each)
-# The open vocabulary is streamed beside the grammar (its result ready at the end of speech)
-# when more turns of the expectation needed it lately than not; otherwise the few that need it
-# decode the utterance again at the end, and the others never pay for it.
+# A wider decode (the whole step grammar, the open vocabulary) is streamed beside the answers'
+# grammar (its result ready at the end of speech) when more turns of the expectation needed it
+# lately than not; otherwise the few that need it decode the utterance again at the end, and the
+# others never pay for it. Nothing is known of an expectation at first: it is assumed not needed.
 FALLBACK_STREAM_SHARE = 0.5    # stream the open vocabulary when this share of turns needed it
 FALLBACK_MEMORY = 0.7          # weight of the past in that share (about the last six turns)
 FALLBACK_AGREEMENT = 0.5       # n-best mass agreeing with an unsure grammar result that keeps it
@@ -63,7 +70,8 @@ FALLBACK_AGREEMENT = 0.5       # n-best mass agreeing with an unsure grammar res
 class GrammarSource(Protocol):
     """What the recognizer needs from language understanding (voice_agent.nlu.Understander)."""
 
-    def grammar_phrases(self, lang: str, expect: str | None) -> list[str]: ...
+    def grammar_phrases(self, lang: str, expect: str | None, answers_only: bool = False
+                        ) -> list[str]: ...
 
     def parse_value(self, kind: str, text: str, lang: str, today: Any = None) -> Any: ...
 
@@ -167,16 +175,18 @@ class SpeechModel:
         with self._lock:
             return sum(len(v) for v in self._idle.values())
 
-    # -- which expectations need the open vocabulary ------------------------------------------
-    def fallback_likely(self, lang: str, expecting: str | None) -> bool:
-        """Whether turns expecting this often fell back lately (unknown ones count as likely)."""
+    # -- which expectations need a wider decode -----------------------------------------------
+    def fallback_likely(self, lang: str, expecting: str | None, wider: str = "open") -> bool:
+        """Whether turns expecting this often needed the ``wider`` decode lately ("grammar": the
+        step's whole grammar, "open": the open vocabulary); unknown ones count as unlikely."""
         with self._lock:
-            return self._fallbacks.get((lang, expecting or ""), 1.0) >= FALLBACK_STREAM_SHARE
+            return self._fallbacks.get((lang, expecting or "", wider), 0.0) >= FALLBACK_STREAM_SHARE
 
-    def note_fallback(self, lang: str, expecting: str | None, needed: bool) -> None:
-        key = (lang, expecting or "")
+    def note_fallback(self, lang: str, expecting: str | None, needed: bool,
+                      wider: str = "open") -> None:
+        key = (lang, expecting or "", wider)
         with self._lock:
-            past = self._fallbacks.get(key, 1.0)
+            past = self._fallbacks.get(key, 0.0)
             self._fallbacks[key] = FALLBACK_MEMORY * past + (1 - FALLBACK_MEMORY) * float(needed)
 
 
@@ -215,16 +225,19 @@ class Recognizer:
         self.accept, self.confirm, self.n_alternatives = accept, confirm, alternatives
         self.today = today                    # the call's day: dates are parsed as the dialogue does
         self.expecting: str | None = None
-        self.phrases: list[str] = []          # what the dialogue expects, for fuzzy matching
-        self.grammar_words: list[str] = []    # what the grammar recognizer is limited to
-        self._grammar_rec = None
+        self.phrases: list[str] = []          # what the dialogue understands, for fuzzy matching
+        # The grammars decoded with, narrowest first: the step's answers, then all it understands.
+        self.grammars: list[list[str]] = []
+        self._grammar_recs: list[Any] = []    # one recognizer per grammar, kept for the call
+        self._applied: list[list[str] | None] = []
         self._open_rec = None
-        self._applied: list[str] | None = None
+        self._grammar_cache: dict[tuple[str, str | None], tuple[list[str], list[list[str]]]] = {}
         self._buffer: list[bytes] = []
         self._streams: list[Any] = []         # recognizers fed during this utterance
         self._unfinished: list[Any] = []      # fed but not finalized: FinalResult before reuse
         self._in_utterance = False
         self.streamed_open = False            # the open vocabulary was fed live this utterance
+        self.decodes: list[str] = []          # what decoded the last utterance: "answers", ...
 
     @classmethod
     def from_settings(cls, model: SpeechModel, settings, rate: int, lang: str,
@@ -241,11 +254,24 @@ class Recognizer:
             raise RuntimeError("cannot change the grammar in the middle of an utterance")
         self.lang = lang or self.lang
         self.expecting = expecting
-        phrases = []
-        if self.nlu is not None and expecting and expecting != "none":
-            phrases = list(self.nlu.grammar_phrases(self.lang, expecting) or [])
-        self.phrases = phrases
-        self.grammar_words = self.model.grammar(phrases)
+        key = (self.lang, expecting)
+        if key not in self._grammar_cache:
+            phrases, answers = [], []
+            if self.nlu is not None and expecting and expecting != "none":
+                phrases = list(self.nlu.grammar_phrases(self.lang, expecting) or [])
+                answers = list(self.nlu.grammar_phrases(self.lang, expecting, answers_only=True)
+                               or [])
+            grammars: list[list[str]] = []
+            for words in (self.model.grammar(answers), self.model.grammar(phrases)):
+                if words and words not in grammars:     # an empty grammar would crash Vosk
+                    grammars.append(words)
+            self._grammar_cache[key] = (phrases, grammars)
+        self.phrases, self.grammars = self._grammar_cache[key]
+
+    @property
+    def grammar_words(self) -> list[str]:
+        """The narrowest grammar, decoded first (empty: the open vocabulary only)."""
+        return self.grammars[0] if self.grammars else []
 
     @property
     def kind(self) -> str | None:
@@ -254,18 +280,24 @@ class Recognizer:
     def _vosk(self):
         return _vosk_module()
 
-    def _grammar_recognizer(self):
-        grammar = json.dumps(self.grammar_words, ensure_ascii=False)   # non-empty, checked by caller
-        if self._grammar_rec is None:
-            self._grammar_rec = self._vosk().KaldiRecognizer(self.model.model, self.rate, grammar)
-            self._grammar_rec.SetWords(True)
+    def _grammar_recognizer(self, stage: int = 0):
+        words = self.grammars[stage]
+        grammar = json.dumps(words, ensure_ascii=False)   # non-empty, checked in ``expect``
+        while len(self._grammar_recs) <= stage:
+            self._grammar_recs.append(None)
+            self._applied.append(None)
+        rec = self._grammar_recs[stage]
+        if rec is None:
+            rec = self._vosk().KaldiRecognizer(self.model.model, self.rate, grammar)
+            rec.SetWords(True)
             # The n-best list on the one decode: share and word posteriors (confidence.py).
-            self._grammar_rec.SetMaxAlternatives(max(self.n_alternatives, POSTERIOR_ALTERNATIVES))
-        elif self._applied != self.grammar_words:
-            self._grammar_rec.Reset()
-            self._grammar_rec.SetGrammar(grammar)
-        self._applied = list(self.grammar_words)
-        return self._grammar_rec
+            rec.SetMaxAlternatives(max(self.n_alternatives, POSTERIOR_ALTERNATIVES))
+            self._grammar_recs[stage] = rec
+        elif self._applied[stage] != words:
+            rec.Reset()
+            rec.SetGrammar(grammar)
+        self._applied[stage] = list(words)
+        return rec
 
     def _open_recognizer(self):
         if self._open_rec is None:
@@ -282,15 +314,19 @@ class Recognizer:
     def start(self) -> None:
         self._tidy()
         self._buffer = []
-        if self.grammar_words:
-            self._streams = [self._grammar_recognizer()]
-            if self.model.fallback_likely(self.lang, self.expecting):
+        if self.grammars:
+            self._streams = [self._grammar_recognizer(0)]
+            if len(self.grammars) > 1 and self.model.fallback_likely(self.lang, self.expecting,
+                                                                     "grammar"):
+                self._streams.append(self._grammar_recognizer(1))
+            if self.model.fallback_likely(self.lang, self.expecting, "open"):
                 self._streams.append(self._open_recognizer())
         else:
             self._streams = [self._open_recognizer()]
         for rec in self._streams:
             rec.Reset()
         self.streamed_open = self._open_rec is not None and self._open_rec in self._streams
+        self.decodes = []
         self._in_utterance = True
 
     def feed(self, pcm: bytes) -> None:
@@ -311,31 +347,51 @@ class Recognizer:
         return " ".join(w for w in text.split() if not is_filler(w))
 
     def finish(self) -> AsrResult:
-        """Finish the utterance fed since ``start`` and judge it."""
+        """Finish the utterance fed since ``start`` and judge it: the answers' grammar first,
+        then each wider decode only while the result so far is unsure."""
         if not self._in_utterance:
             self.start()
         self._in_utterance = False
-        first_rec, *others = self._streams
-        data = json.loads(first_rec.FinalResult())
-        self._unfinished = others
+        self._unfinished = list(self._streams)
         audio = b"".join(self._buffer)
         if is_steady_noise(audio, self.rate):
             return AsrResult("", 0.0, "reject", signals={"noise": 1.0})
-        if first_rec is not self._grammar_rec:
-            return self._judge(data, None, grammar=False)
-        final, alts = from_nbest(data)
-        first = self._judge(final, alts[: self.n_alternatives], grammar=True)
-        needed = self._open_needed(first, alts)
-        self.model.note_fallback(self.lang, self.expecting, needed)
+        if not self.grammars:
+            return self._judge(self._final(self._open_recognizer(), audio), None, grammar=False)
+        best, alts = self._grammar_pass(0, audio)
+        self.decodes = ["answers"]
+        if len(self.grammars) > 1:
+            needed = self._unsure(best, alts)
+            self.model.note_fallback(self.lang, self.expecting, needed, "grammar")
+            if not needed:
+                return best
+            wide, wide_alts = self._grammar_pass(1, audio)
+            self.decodes.append("grammar")
+            if self._better(wide, best):
+                best, alts = wide, wide_alts
+        needed = self._outside(best)
+        self.model.note_fallback(self.lang, self.expecting, needed, "open")
         if not needed:
-            return first
-        if self._open_rec in others:
-            self._unfinished.remove(self._open_rec)
-            open_final = json.loads(self._open_rec.FinalResult())
-        else:
-            open_final = self._decode(self._open_recognizer(), audio)
-        second = self._judge(open_final, None, grammar=False)
-        return second if self._better(second, first) else first
+            return best
+        self.decodes.append("open")
+        second = self._judge(self._final(self._open_recognizer(), audio), None, grammar=False)
+        return second if self._better(second, best) else best
+
+    @property
+    def open_ran(self) -> bool:
+        """The open vocabulary decoded the last utterance (fed live or afterwards)."""
+        return self.streamed_open or "open" in self.decodes or not self.grammars
+
+    def _final(self, rec, audio: bytes) -> dict:
+        """``rec``'s result for the utterance: finished if it was fed live, else decoded now."""
+        if rec in self._unfinished:
+            self._unfinished.remove(rec)
+            return json.loads(rec.FinalResult())
+        return self._decode(rec, audio)
+
+    def _grammar_pass(self, stage: int, audio: bytes) -> tuple[AsrResult, list[tuple[str, float]]]:
+        final, alts = from_nbest(self._final(self._grammar_recognizer(stage), audio))
+        return self._judge(final, alts[: self.n_alternatives], grammar=True), alts
 
     def recognize(self, pcm: bytes) -> AsrResult:
         self.start()
@@ -356,7 +412,7 @@ class Recognizer:
         if self._open_rec is not None:
             self.model.give_back(self.rate, self._open_rec)
             self._open_rec = None
-        self._grammar_rec, self._applied, self._streams = None, None, []
+        self._grammar_recs, self._applied, self._streams = [], [], []
 
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod
@@ -393,13 +449,23 @@ class Recognizer:
         return AsrResult(text, confidence, band(confidence, self.accept, self.confirm), grammar,
                          value, tuple(t for t, _ in (alts or [])[1:]), signals, kind, self.lang)
 
-    def _open_needed(self, first: AsrResult, alts: list[tuple[str, float]]) -> bool:
-        """Whether the open vocabulary may hear this utterance better than the grammar did,
-        decided from the grammar decode itself: nothing or an unknown word was heard (speech
+    @staticmethod
+    def _outside(best: AsrResult) -> bool:
+        """Whether the speech was outside every grammar of the step, so that only the open
+        vocabulary can hear it: nothing or the unknown-word token came out, or the result is
+        rejected. An unsure result made of grammar words (a weak "yes", an unparsed number) is
+        left to the dialogue's read-back and re-prompt: on the Korean speech set the open
+        vocabulary heard such turns right no more often than the grammar, at three times the
+        CPU (scripts/bench_accuracy.py, measured for issue 13)."""
+        return not best.text or bool(best.signals.get("unknown")) or best.band == "reject"
+
+    def _unsure(self, first: AsrResult, alts: list[tuple[str, float]]) -> bool:
+        """Whether the step's wider grammar may hear this utterance better than its answers'
+        grammar did, decided from that decode itself: nothing or an unknown word was heard (speech
         outside the grammar), no value of the expected kind came out, or the result is unsure
         (below the accept band) and the grammar's own n-best alternatives disagree on what it
         means. Alternatives that all mean the same (the same value, the same listed phrase)
-        differ only in sounds the open vocabulary would not resolve either."""
+        differ only in sounds a wider decode would not resolve either."""
         if not first.text or first.signals.get("unknown") or (self.kind and first.value is None):
             return True
         if first.band == "accept":
@@ -430,6 +496,10 @@ class Recognizer:
         return best[0] if best else None
 
     def _better(self, candidate: AsrResult, current: AsrResult) -> bool:
+        """A value of the expected kind wins over none, unless the one without is sure and the
+        value was not (a command said clearly against an answer forced out of it)."""
         if self.kind and (candidate.value is None) != (current.value is None):
-            return candidate.value is not None
+            if candidate.value is not None:
+                return current.band != "accept" or candidate.confidence > current.confidence
+            return candidate.band == "accept" and current.band != "accept"
         return candidate.confidence > current.confidence
