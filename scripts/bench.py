@@ -43,6 +43,7 @@ SCRIPTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(SCRIPTS.parent))
 sys.path.insert(0, str(SCRIPTS))
 
+import bench_accuracy  # noqa: E402  (Korean speech at the grammar steps)
 import bench_import  # noqa: E402  (synthetic accounts)
 import bench_nlu  # noqa: E402     (labelled utterance sets, timing helpers)
 import bench_voice  # noqa: E402   (Korean phrases, espeak-ng clips, RSS)
@@ -101,7 +102,12 @@ class Speech:
         self.grammar_clips = [c for c in self.clips if self.grammar_for(c[2])]
 
     def grammar_for(self, expect: str | None) -> list[str]:
-        return self.model.grammar(self.nlu.grammar_phrases("ko", expect)) if expect else []
+        """The grammar a turn is decoded with first (the step's answers, voice/asr.py): raw
+        Vosk gets the same words."""
+        if not expect:
+            return []
+        return (self.model.grammar(self.nlu.grammar_phrases("ko", expect, answers_only=True))
+                or self.model.grammar(self.nlu.grammar_phrases("ko", expect)))
 
     def ours(self):
         """Our whole path for one recorded turn: keys check, endpointing, recognition, judging."""
@@ -435,41 +441,56 @@ def bench_sip_section(work: Path, batches: list[int]) -> dict:
 
 
 def table(r: dict) -> str:
-    m, rec, lat, cap, mem = r["machine"], r["recognition"], r["latency"], r["capacity"], r["memory"]
-    nlu, tts, st = r["nlu"], r["tts"], r["store"]
-    rows = [
-        ("machine", f"{m['nproc']} CPU {m['cpu']}, Python {m['python']}, Vosk {m['vosk']}, "
-         f"load {m['loadavg_1min']} at start"),
-        ("recognition, grammar turns", f"ours / raw Vosk = {rec['grammar']['ratio']}x "
-         f"(RTF {rec['grammar']['ours_rtf']} vs {rec['grammar']['raw_rtf']})"),
-        ("recognition, open turns", f"ours / raw Vosk = {rec['open']['ratio']}x "
-         f"(RTF {rec['open']['ours_rtf']} vs {rec['open']['raw_rtf']})"),
-        ("latency, endpointing wait", f"median {lat['endpointing_wait_ms']['median']} ms, "
-         f"p95 {lat['endpointing_wait_ms']['p95']} ms (end_silence_ms {lat['end_silence_ms']})"),
-        ("latency, processing", f"median {lat['processing_ms']['median']} ms, "
-         f"p95 {lat['processing_ms']['p95']} ms (a call's first turn: median "
-         f"{lat['processing_first_turn_ms']['median']} ms, later turns "
-         f"{lat['processing_later_turns_ms']['median']} ms; cold TTS cache "
-         f"{lat['processing_cold_cache_ms']['median']} ms)"),
-        ("latency, end of speech -> reply", f"median {lat['total_ms']['median']} ms, "
-         f"p95 {lat['total_ms']['p95']} ms ({lat['total_ms']['n']} turns)"),
-        ("capacity, grammar turns", f"{cap['grammar']['ours']} calls in real time "
-         f"(raw Vosk {cap['grammar']['raw']}), {cap['threads']} threads"),
-        ("capacity, open turns", f"{cap['open']['ours']} calls in real time "
-         f"(raw Vosk {cap['open']['raw']})"),
-        ("memory", f"model {mem['model_mb']} MB (load {mem['model_load_s']} s), "
-         f"+{mem['per_call_mb']} MB per call ({mem['calls']} calls)"),
-        ("intent matching", f"median {nlu['intent_ms']['median']} ms, p95 "
-         f"{nlu['intent_ms']['p95']} ms per utterance ({nlu['intent_ms']['n']})"),
-        ("value parsing", f"median {nlu['value_ms']['median']} ms, p95 "
-         f"{nlu['value_ms']['p95']} ms per utterance ({nlu['value_ms']['n']})"),
-        ("speech rendering", f"uncached median {tts['uncached_ms']['median']} ms, cached "
-         f"{tts['cached_ms']['median']} ms per prompt ({tts['uncached_ms']['n']} prompts)"),
-        ("store, payments", f"{st['payments_per_s']} per second, synchronous=FULL "
-         f"({st['payments']})"),
-        ("store, import", f"{st['accounts_imported_per_s']} accounts per second "
-         f"(scrypt n={st['scrypt_n']}, {st['accounts']} accounts)"),
-    ]
+    """The figures as rows (only the sections that ran, see ``--only``)."""
+    m = r["machine"]
+    rows = [("machine", f"{m['nproc']} CPU {m['cpu']}, Python {m['python']}, Vosk {m['vosk']}, "
+             f"load {m['loadavg_1min']} at start")]
+    if rec := r.get("recognition"):
+        rows += [("recognition, grammar turns", f"ours / raw Vosk = {rec['grammar']['ratio']}x "
+                  f"(RTF {rec['grammar']['ours_rtf']} vs {rec['grammar']['raw_rtf']})"),
+                 ("recognition, open turns", f"ours / raw Vosk = {rec['open']['ratio']}x "
+                  f"(RTF {rec['open']['ours_rtf']} vs {rec['open']['raw_rtf']})")]
+    if acc := r.get("accuracy"):
+        for rate in ("16000", "8000"):
+            if a := acc.get(rate):
+                rows.append((f"accuracy, Korean speech, {int(rate) // 1000} kHz",
+                             f"{a['right']}/{acc['cases']} right, open vocabulary on "
+                             f"{a['open_share']:.0%} of turns, CPU "
+                             f"{a['cpu_per_audio_s'] * 1000:.0f} ms per audio second"))
+    if lat := r.get("latency"):
+        rows += [
+            ("latency, endpointing wait", f"median {lat['endpointing_wait_ms']['median']} ms, "
+             f"p95 {lat['endpointing_wait_ms']['p95']} ms (end_silence_ms "
+             f"{lat['end_silence_ms']})"),
+            ("latency, processing", f"median {lat['processing_ms']['median']} ms, "
+             f"p95 {lat['processing_ms']['p95']} ms (a call's first turn: median "
+             f"{lat['processing_first_turn_ms']['median']} ms, later turns "
+             f"{lat['processing_later_turns_ms']['median']} ms; cold TTS cache "
+             f"{lat['processing_cold_cache_ms']['median']} ms)"),
+            ("latency, end of speech -> reply", f"median {lat['total_ms']['median']} ms, "
+             f"p95 {lat['total_ms']['p95']} ms ({lat['total_ms']['n']} turns)")]
+    if cap := r.get("capacity"):
+        rows += [("capacity, grammar turns", f"{cap['grammar']['ours']} calls in real time "
+                  f"(raw Vosk {cap['grammar']['raw']}), {cap['threads']} threads"),
+                 ("capacity, open turns", f"{cap['open']['ours']} calls in real time "
+                  f"(raw Vosk {cap['open']['raw']})")]
+    if mem := r.get("memory"):
+        rows.append(("memory", f"model {mem['model_mb']} MB (load {mem['model_load_s']} s), "
+                     f"+{mem['per_call_mb']} MB per call ({mem['calls']} calls)"))
+    if nlu := r.get("nlu"):
+        rows += [("intent matching", f"median {nlu['intent_ms']['median']} ms, p95 "
+                  f"{nlu['intent_ms']['p95']} ms per utterance ({nlu['intent_ms']['n']})"),
+                 ("value parsing", f"median {nlu['value_ms']['median']} ms, p95 "
+                  f"{nlu['value_ms']['p95']} ms per utterance ({nlu['value_ms']['n']})")]
+    if tts := r.get("tts"):
+        rows.append(("speech rendering", f"uncached median {tts['uncached_ms']['median']} ms, "
+                     f"cached {tts['cached_ms']['median']} ms per prompt "
+                     f"({tts['uncached_ms']['n']} prompts)"))
+    if st := r.get("store"):
+        rows += [("store, payments", f"{st['payments_per_s']} per second, synchronous=FULL "
+                  f"({st['payments']})"),
+                 ("store, import", f"{st['accounts_imported_per_s']} accounts per second "
+                  f"(scrypt n={st['scrypt_n']}, {st['accounts']} accounts)")]
     for sip in r.get("sip", {}).get("rounds", []):
         rows.append((f"SIP, {sip['calls']} calls at once",
                      f"{sip['paid']} paid, {sip['busy']} busy, reply median "
@@ -478,7 +499,10 @@ def table(r: dict) -> str:
     if "skipped" in r.get("sip", {}):
         rows.append(("SIP", r["sip"]["skipped"]))
     width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows) + "\n\n" + turns_table(r)
+    out = "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+    if "turns_kiosk" in r or "turns_phone" in r:
+        out += "\n\n" + turns_table(r)
+    return out
 
 
 def turns_table(r: dict) -> str:
@@ -493,10 +517,11 @@ def turns_table(r: dict) -> str:
     for kind, name in (("short", "short answers (yes/no, menu)"), ("digits", "keyed numbers"),
                        ("open", "open requests"), ("all", "all turns")):
         rows.append((name, cell(kiosk, kind), cell(phone, kind)))
-    rec, cap = r["recognition"], r["capacity"]
-    rows.append(("raw Vosk, same run", f"grammar RTF {rec['grammar']['raw_rtf']}, open RTF "
-                 f"{rec['open']['raw_rtf']}", f"capacity {cap['grammar']['raw']} grammar / "
-                 f"{cap['open']['raw']} open calls"))
+    rec, cap = r.get("recognition"), r.get("capacity")
+    if rec and cap:
+        rows.append(("raw Vosk, same run", f"grammar RTF {rec['grammar']['raw_rtf']}, open RTF "
+                     f"{rec['open']['raw_rtf']}", f"capacity {cap['grammar']['raw']} grammar / "
+                     f"{cap['open']['raw']} open calls"))
     if "skipped" in phone:
         rows.append(("phone line", phone["skipped"], ""))
     elif phone:
@@ -511,6 +536,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (under 2 minutes)")
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    ap.add_argument("--only", metavar="SECTIONS",
+                    help="run only these sections, comma-separated JSON keys "
+                         "(e.g. recognition,capacity,accuracy)")
     ap.add_argument("--sip", action="store_true",
                     help="also measure concurrent phone calls over SIP (needs baresip and "
                          "pjsua2-python: scripts/bench_sip.py's rounds of 1 and 4 calls)")
@@ -533,6 +561,11 @@ def main(argv: list[str] | None = None) -> int:
         timings: dict[str, float] = {}
         mark = [time.perf_counter()]
 
+        wanted = set(args.only.split(",")) if args.only else None
+
+        def want(key: str) -> bool:
+            return wanted is None or key in wanted
+
         def step(name: str) -> None:
             now = time.perf_counter()
             timings[step.last] = round(now - mark[0], 1)
@@ -541,24 +574,22 @@ def main(argv: list[str] | None = None) -> int:
         step.last = "setup"
         step("model and clips")
         speech = Speech(work, settings, nlu)
-        step("memory")
-        result["memory"] = bench_memory(speech, 3 if q else 6)
-        step("recognition")
-        result["recognition"] = bench_recognition(speech, 1 if q else 2)
-        step("latency")
-        result["latency"] = bench_latency(speech, work, 10 if q else 30)
-        step("turns, kiosk")
-        result["turns_kiosk"] = bench_turns_kiosk(speech, work, 1 if q else 3)
-        step("capacity")
-        result["capacity"] = bench_capacity(speech, 2.0 if q else 5.0)
-        step("nlu")
-        result["nlu"] = bench_nlu_section(1 if q else 3)
-        step("tts")
-        result["tts"] = bench_tts(settings, work, 12 if q else 30)
-        step("store")
-        result["store"] = bench_store(work, 100 if q else 400, 30 if q else 120)
-        step("turns, phone line")
-        result["turns_phone"] = bench_turns_phone(1 if q else 3)
+        sections = [
+            ("memory", lambda: bench_memory(speech, 3 if q else 6)),
+            ("recognition", lambda: bench_recognition(speech, 1 if q else 2)),
+            ("accuracy", lambda: bench_accuracy.run()),
+            ("latency", lambda: bench_latency(speech, work, 10 if q else 30)),
+            ("turns_kiosk", lambda: bench_turns_kiosk(speech, work, 1 if q else 3)),
+            ("capacity", lambda: bench_capacity(speech, 2.0 if q else 5.0)),
+            ("nlu", lambda: bench_nlu_section(1 if q else 3)),
+            ("tts", lambda: bench_tts(settings, work, 12 if q else 30)),
+            ("store", lambda: bench_store(work, 100 if q else 400, 30 if q else 120)),
+            ("turns_phone", lambda: bench_turns_phone(1 if q else 3)),
+        ]
+        for key, run in sections:
+            if want(key):
+                step(key)
+                result[key] = run()
         if args.sip:
             step("sip")
             result["sip"] = bench_sip_section(work, [2] if q else [1, 4])
