@@ -69,7 +69,11 @@ def cmd_serve(args, settings) -> int:
         raise CliError(str(exc)) from None
     line = _Line(args, settings, host, max_calls, emit, loaded)
     if args.workers is None:
+        threading.Thread(target=warm_phone_line, args=(settings, services.nlu, loaded),
+                         name="warm-up", daemon=True).start()
         return line.serve(services, port)
+    # Before forking: every worker starts with the warm recognizers (and no thread runs here).
+    warm_phone_line(settings, services.nlu, loaded)
 
     # Workers: the speech models and the understander stay loaded here and are shared by the
     # forked workers (sip/workers.py); each worker opens its own store.
@@ -95,6 +99,18 @@ def cmd_serve(args, settings) -> int:
     supervisor = Supervisor(args.workers, run_worker, on_event=emit,
                             kill_after_s=float(sip["drain_s"]) + 30.0)
     return supervisor.run()
+
+
+def warm_phone_line(settings, nlu, loaded: dict) -> dict[str, float]:
+    """Warm the open-vocabulary recognizers of the loaded languages at the phone line's 8 kHz,
+    so the first caller whose words are outside every grammar does not wait ~2 s while a fresh
+    one expands its graph (``pipeline.warm_up``). Returns seconds spent per language."""
+    from voice_agent.voice.pipeline import warm_up
+    try:
+        return warm_up(settings, nlu, list(loaded), rates=(8000,))
+    except Exception:          # a warm-up that fails costs the first caller time, nothing more
+        logging.getLogger("voice_agent.sip").exception("warming the speech models failed")
+        return {}
 
 
 class _Line:
