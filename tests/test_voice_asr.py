@@ -443,3 +443,10 @@ def test_real_model_phone_line_warm_up_pools_an_8k_recognizer(ko_model, tmp_path
     spent = warm_phone_line(settings, nlu, {"ko": model.path})
     assert spent["ko"] > 0 and model._idle.get(8000)       # serve's first caller gets it warm
     assert warm_phone_line(settings, None, {"ko": model.path}) == {}   # nothing to warm with
+
+
+def test_a_split_form_of_a_word_the_model_knows_whole_is_left_out(fake):
+    rec = fake(lambda g: ("네", 1.0), vocab=("스페인어", "스페인", "어", "맞", "아요", "<UNK>"))
+    kept = rec.model.grammar(["스페인어", "스페인 어", "맞아요", "맞 아요"])
+    # "맞아요" is not a word of this model: its split form is how it can be heard at all
+    assert kept == ["스페인어", "맞 아요", "<UNK>"]
