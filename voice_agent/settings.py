@@ -82,7 +82,7 @@ DEFAULTS: dict[str, Any] = {
               # Semantic end of turn (voice_agent/voice/complete.py): once what was heard is a
               # whole, valid answer (a yes, a menu choice, a card number passing Luhn, a full
               # expiry, an amount and its currency word ...) a pause this long ends the turn.
-              "end_silence_complete_ms": 250,
+              "end_silence_complete_ms": 200,
               # Keys that already make a whole number end the entry after this pause when a
               # longer entry could still be valid (ZIP+4, a 19-digit card), at once otherwise.
               "key_complete_pause_s": 1.0,
