@@ -62,7 +62,7 @@ IDLE_OPEN_RECOGNIZERS = 4      # warm open-vocabulary recognizers kept per rate 
 # grammar (its result ready at the end of speech) when more turns of the expectation needed it
 # lately than not; otherwise the few that need it decode the utterance again at the end, and the
 # others never pay for it. Nothing is known of an expectation at first: it is assumed not needed.
-FALLBACK_STREAM_SHARE = 0.5    # stream the open vocabulary when this share of turns needed it
+FALLBACK_STREAM_SHARE = 0.5    # stream a wider decode when this share of turns needed it
 FALLBACK_MEMORY = 0.7          # weight of the past in that share (about the last six turns)
 FALLBACK_AGREEMENT = 0.5       # n-best mass agreeing with an unsure grammar result that keeps it
 
