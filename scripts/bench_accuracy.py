@@ -88,7 +88,7 @@ def run(rates: tuple[int, ...] = (16000, 8000), verbose: bool = False) -> dict:
             rec = Recognizer.from_settings(model, settings, rate, "ko", nlu, today=TODAY)
             rec.expect("confirm")
             rec.recognize(convert(clips[0][0], 16000, rate))         # warm, untimed
-            right, open_runs, cpu, audio, wrong = 0, 0, 0.0, 0.0, []
+            right, misheard, open_runs, cpu, audio, wrong = 0, 0, 0, 0.0, 0.0, []
             for pcm, text, expect in clips:
                 pcm = convert(pcm, 16000, rate)
                 rec.expect(expect)
@@ -96,13 +96,21 @@ def run(rates: tuple[int, ...] = (16000, 8000), verbose: bool = False) -> dict:
                 heard = rec.recognize(pcm)
                 cpu += time.process_time() - started
                 audio += len(pcm) / 2 / rate
-                open_runs += int(rec.open_ran)
-                ok = bool(heard.text) and meaning(nlu, heard.text, expect) == meaning(nlu, text, expect)
+                open_runs += int(getattr(rec, "open_ran", rec.streamed_open))
+                said = meaning(nlu, heard.text, expect) if heard.text else (None, None, None)
+                ok = said == meaning(nlu, text, expect)
                 right += ok
+                # worse than not understood: heard as something else the step understands,
+                # and not rejected (the dialogue would act on it, at most after a read-back)
+                misheard += not ok and heard.band != "reject" and (
+                    said[0] not in (None, "out_of_scope") or said[1] is not None
+                    or said[2] is not None)
                 if not ok:
-                    wrong.append(f"{expect}: {text} -> {heard.text}")
+                    wrong.append(f"{expect}: {text} -> {heard.text} ({heard.band}"
+                                 f"{', misheard: ' + repr(said) if said[0] or said[1] or said[2] else ''})")
             rec.close()
             out[str(rate)] = {"right": right, "share": round(right / len(clips), 3),
+                              "misheard": misheard,
                               "open_share": round(open_runs / len(clips), 3),
                               "cpu_per_audio_s": round(cpu / audio, 4)}
             if verbose:
@@ -120,6 +128,7 @@ def main() -> None:
     for rate in args.rates.split(","):
         r = result[rate]
         print(f"{int(rate) // 1000:>2} kHz: {r['right']}/{result['cases']} right ({r['share']:.0%}), "
+              f"{r['misheard']} taken as something else (not rejected), "
               f"open vocabulary on {r['open_share']:.0%} of turns, "
               f"CPU {r['cpu_per_audio_s'] * 1000:.0f} ms per audio second")
         for line in r.get("wrong", []):

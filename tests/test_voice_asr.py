@@ -450,3 +450,16 @@ def test_a_split_form_of_a_word_the_model_knows_whole_is_left_out(fake):
     kept = rec.model.grammar(["스페인어", "스페인 어", "맞아요", "맞 아요"])
     # "맞아요" is not a word of this model: its split form is how it can be heard at all
     assert kept == ["스페인어", "맞 아요", "<UNK>"]
+
+
+def test_a_short_answer_pieced_together_off_the_list_is_never_taken_as_sure(fake):
+    # "repeat that" forced onto yes/no words in an order no phrase has: it parses as a yes,
+    # but it is not an answer that was listed, so it is checked against the whole grammar and,
+    # heard no better there, left unsure (the dialogue reads it back or asks again)
+    rec = staged(fake, lambda g: ("네 아니요 네", 1.0) if "상담원" not in json.loads(g)
+                 else ("네 상담원 아니요", 0.9))
+    result = rec.recognize(SPEECH)
+    assert rec.decodes == ["answers", "grammar"]
+    assert result.band == "confirm" and result.signals["off_list"] == 1.0
+    listed = staged(fake, lambda g: ("아니요", 1.0))
+    assert listed.recognize(SPEECH).band == "accept" and listed.decodes == ["answers"]

@@ -39,11 +39,11 @@ import datetime as dt
 import json
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from voice_agent.expect import kind_of
+from voice_agent.expect import expectation, kind_of
 from voice_agent.voice.confidence import (  # noqa: F401  (re-exported: tests and callers)
     POSTERIOR_ALTERNATIVES,
     UNKNOWN_TOKENS,
@@ -65,6 +65,7 @@ IDLE_OPEN_RECOGNIZERS = 4      # warm open-vocabulary recognizers kept per rate 
 FALLBACK_STREAM_SHARE = 0.5    # stream a wider decode when this share of turns needed it
 FALLBACK_MEMORY = 0.7          # weight of the past in that share (about the last six turns)
 FALLBACK_AGREEMENT = 0.5       # n-best mass agreeing with an unsure grammar result that keeps it
+PHRASE_KINDS = (None, "yes_no", "language")   # answered by listed phrases, not number words
 
 
 class GrammarSource(Protocol):
@@ -241,6 +242,7 @@ class Recognizer:
         self._applied: list[list[str] | None] = []
         self._open_rec = None
         self._grammar_cache: dict[tuple[str, str | None], tuple[list[str], list[list[str]]]] = {}
+        self._listed: dict[tuple[str, str | None, int], set[str]] = {}
         self._buffer: list[bytes] = []
         self._streams: list[Any] = []         # recognizers fed during this utterance
         self._unfinished: list[Any] = []      # fed but not finalized: FinalResult before reuse
@@ -369,16 +371,22 @@ class Recognizer:
             return self._judge(self._final(self._open_recognizer(), audio), None, grammar=False)
         best, alts = self._grammar_pass(0, audio)
         self.decodes = ["answers"]
+        off = self._off_list(best, 0)
         if len(self.grammars) > 1:
-            needed = self._unsure(best, alts)
+            needed = off or self._unsure(best, alts)
             self.model.note_fallback(self.lang, self.expecting, needed, "grammar")
             if not needed:
                 return best
             wide, wide_alts = self._grammar_pass(1, audio)
             self.decodes.append("grammar")
-            if self._better(wide, best):
-                best, alts = wide, wide_alts
-        needed = self._outside(best)
+            wide_off = self._off_list(wide, 1)
+            if (off and wide.text and not wide_off) or (
+                    off == wide_off and self._better(wide, best)):
+                best, alts, off = wide, wide_alts, wide_off
+        needed = self._outside(best)   # (listed words, even off the list, are not outside)
+        if off:        # never a sure answer: read back (or asked again), never taken as heard
+            best = replace(best, band="confirm" if best.band == "accept" else "reject",
+                           signals={**best.signals, "off_list": 1.0})
         self.model.note_fallback(self.lang, self.expecting, needed, "open")
         if not needed:
             return best
@@ -457,6 +465,19 @@ class Recognizer:
             signals["fuzzy"] = fuzzy
         return AsrResult(text, confidence, band(confidence, self.accept, self.confirm), grammar,
                          value, tuple(t for t, _ in (alts or [])[1:]), signals, kind, self.lang)
+
+    def _off_list(self, result: AsrResult, stage: int) -> bool:
+        """A short answer made of listed words in an order no phrase has ("하지 마 옳 아요":
+        "repeat that" forced onto yes/no words). Vosk compiles a grammar as a bigram model, so
+        such sequences come out of speech that was not an answer at all; a number is any
+        sequence of number words and is judged by its parse instead."""
+        if not result.text or not expectation(self.expecting).short \
+                or self.kind not in PHRASE_KINDS:
+            return False
+        listed = self._listed.get((self.lang, self.expecting, stage))
+        if listed is None:
+            listed = self._listed[(self.lang, self.expecting, stage)] = set(self.grammars[stage])
+        return result.text not in listed
 
     @staticmethod
     def _outside(best: AsrResult) -> bool:
