@@ -100,6 +100,16 @@ class Speech:
         self.clips = [(bench_voice.synth(text, work), text, expect)
                       for text, expect in bench_voice.PHRASES]
         self.grammar_clips = [c for c in self.clips if self.grammar_for(c[2])]
+        # As `serve` and the kiosk do at start (pipeline.warm_up): open-vocabulary recognizers
+        # that have expanded their graph, one per thread, so no timed turn pays ~2 s for it.
+        warm = [self.model.take_open(RATE) for _ in range(os.cpu_count() or 1)]
+        for rec in warm:
+            for pcm, _, _ in self.clips:
+                rec.Reset()
+                rec.AcceptWaveform(pcm)
+                rec.FinalResult()
+        for rec in warm:
+            self.model.give_back(RATE, rec)
 
     def grammar_for(self, expect: str | None) -> list[str]:
         """The grammar a turn is decoded with first (the step's answers, voice/asr.py): raw
@@ -125,6 +135,9 @@ class Speech:
         for each turn, or one open-vocabulary recognizer kept for the whole call."""
         import vosk
         open_rec = vosk.KaldiRecognizer(self.model.model, RATE)
+        for pcm, _, _ in self.clips:         # warm like ours (its graph expanded), untimed
+            open_rec.AcceptWaveform(pcm)
+            open_rec.FinalResult()
         words = {}
 
         def run(pcm: bytes, expect: str | None) -> None:

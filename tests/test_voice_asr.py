@@ -277,20 +277,32 @@ def test_a_grammar_turn_is_decoded_once_with_its_n_best(fake):
 
 
 def test_open_vocabulary_is_streamed_while_fallbacks_are_likely(fake):
-    rec = fake(lambda g: ("<UNK>", 0.4) if g else ("아니요 괜찮아요", 0.9))
-    rec.expect("confirm")
-    assert not rec.model.fallback_likely("ko", "confirm")   # nothing known yet: assume not
-    rec.model.note_fallback("ko", "confirm", True)
-    rec.model.note_fallback("ko", "confirm", True)
-    assert rec.model.fallback_likely("ko", "confirm")
+    rec = fake(lambda g: ("<UNK>", 0.4) if g else ("일 이 삼", 0.9),
+               vocab=("일", "이", "삼", "공", "<UNK>"))
+    rec.expect("account_number")
+    assert not rec.model.fallback_likely("ko", "account_number")   # nothing known: assume not
+    rec.model.note_fallback("ko", "account_number", True)
+    rec.model.note_fallback("ko", "account_number", True)
+    assert rec.model.fallback_likely("ko", "account_number")
     rec.start()
     for _ in range(3):
         rec.feed(SPEECH)                                     # as the audio arrives
     (open_rec,) = _by_grammar(False)
     assert open_rec.fed == 3 and rec.streamed_open
     result = rec.finish()
-    assert not result.grammar and result.text == "아니요 괜찮아요"
+    assert not result.grammar and result.text == "일 이 삼"
     assert open_rec.fed == 3 and open_rec.finals == 1      # finished, not decoded again
+
+
+def test_a_short_answer_never_streams_the_open_vocabulary(fake):
+    rec = fake(lambda g: ("<UNK>", 0.4) if g else ("아니요 괜찮아요", 0.9))
+    rec.expect("confirm")
+    for _ in range(5):
+        rec.model.note_fallback("ko", "confirm", True)
+    rec.start()
+    rec.feed(SPEECH)
+    assert _by_grammar(False) == [] and not rec.streamed_open   # decoded again if needed
+    assert rec.finish().text == "아니요 괜찮아요" and rec.open_ran
 
 
 def test_fallback_without_a_stream_decodes_the_utterance_again(fake):

@@ -330,7 +330,10 @@ class Recognizer:
             if len(self.grammars) > 1 and self.model.fallback_likely(self.lang, self.expecting,
                                                                      "grammar"):
                 self._streams.append(self._grammar_recognizer(1))
-            if self.model.fallback_likely(self.lang, self.expecting, "open"):
+            # A short answer is decoded again in a few tens of milliseconds when it needs the
+            # open vocabulary; streaming it would cost every turn of the step three decodes.
+            if not expectation(self.expecting).short and self.model.fallback_likely(
+                    self.lang, self.expecting, "open"):
                 self._streams.append(self._open_recognizer())
         else:
             self._streams = [self._open_recognizer()]
