@@ -109,7 +109,8 @@ def grammar_phrases(ld: LocaleData, expect: str | None, language_names: list[str
     ``answers_only``: the step's own answers, no commands and nothing said on the way. This is
     the grammar a recogniser decodes with first: every phrase added to a Vosk grammar is a
     sound that short answers can be mistaken for (measured in scripts/bench_accuracy.py), so the
-    rest is left to the open vocabulary when the grammar decode is unsure (voice/asr.py)."""
+    rest is heard by a second decode with the whole list, only when the first one is unsure
+    (voice/asr.py)."""
     if expect is None or expect in OPEN_ANSWERS:
         return []
     method_words = [p for key, names in (methods or {}).items() for p in (names or [key])]
@@ -141,17 +142,16 @@ def grammar_phrases(ld: LocaleData, expect: str | None, language_names: list[str
         if kind is None:
             return []
         phrases = kind_phrases(ld, kind, language_names, sentences=not answers_only)
-        if answers_only:
-            pass
-        elif kind == "yes_no":            # a read-back changed: "no, make it sixty twenty five"
-            # less the words a recogniser takes a plain yes or no for (locale data, measured)
-            confusable = set(ld.values.get("yes_no", {}).get("sounds_like", []))
-            phrases += [p for p in (*asides, *kind_phrases(ld, "amount", language_names),
-                                    *method_words, *_corrections(ld)) if p not in confusable]
-        elif expect != "language":      # the language menu routes, it answers no questions
-            phrases += list(asides)
-        if kind in CORRECTABLE_KINDS and not answers_only:   # "forty dollars scratch that fifty"
-            phrases += _corrections(ld)
+        if not answers_only:
+            if kind == "yes_no":        # a read-back changed: "no, make it sixty twenty five"
+                # less the words a recogniser takes a plain yes or no for (locale data, measured)
+                confusable = set(ld.values.get("yes_no", {}).get("sounds_like", []))
+                phrases += [p for p in (*asides, *kind_phrases(ld, "amount", language_names),
+                                        *method_words, *_corrections(ld)) if p not in confusable]
+            elif expect != "language":  # the language menu routes, it answers no questions
+                phrases += list(asides)
+            if kind in CORRECTABLE_KINDS:   # "forty dollars scratch that fifty"
+                phrases += _corrections(ld)
     if not answers_only:
         phrases += _sentences(ld, COMMANDS) + list(anywhere)
     if ld.rejoin:
