@@ -69,8 +69,10 @@ def cmd_serve(args, settings) -> int:
         raise CliError(str(exc)) from None
     line = _Line(args, settings, host, max_calls, emit, loaded)
     if args.workers is None:
+        # Not a daemon: Python waits for it at exit. A daemon thread still inside Vosk while the
+        # interpreter shuts down kills the process (SIGSEGV, seen when a drain ended quickly).
         threading.Thread(target=warm_phone_line, args=(settings, services.nlu, loaded),
-                         name="warm-up", daemon=True).start()
+                         name="warm-up").start()
         return line.serve(services, port)
     # Before forking: every worker starts with the warm recognizers (and no thread runs here).
     warm_phone_line(settings, services.nlu, loaded)

@@ -44,7 +44,9 @@ def run_screen(settings, lang: str | None = None, input_device: int | None = Non
     inp, out, use_mic, use_speaker = sound_devices(settings, input_device, output_device)
     services = build(settings, load_models=use_mic)     # now, not when the first customer speaks
     if use_mic:
-        threading.Thread(target=warm_up, args=(settings, services.nlu, None), daemon=True).start()
+        # not a daemon: one still inside Vosk at interpreter exit would crash it (sip_cmds.py)
+        threading.Thread(target=warm_up, args=(settings, services.nlu, None),
+                         name="warm-up").start()
     screen = Screen(settings.languages, settings.default_language)
     session = KioskSession(services, settings, screen, speaker=Speaker(out) if use_speaker else None,
                            start_lang=lang)

@@ -278,8 +278,9 @@ def run_kiosk(settings, lang: str | None = None, input_device: int | None = None
     from voice_agent.app import build
     services = build(settings)
     # Expand the open-vocabulary graph in the background: the first caller then decodes warm.
+    # (not a daemon: one still inside Vosk at interpreter exit would crash it, cli/sip_cmds.py)
     threading.Thread(target=warm_up, args=(settings, services.nlu, [lang] if lang else None),
-                     daemon=True).start()
+                     name="warm-up").start()
     stop, muted = threading.Event(), threading.Event()
     keys: queue.Queue = queue.Queue()
     threading.Thread(target=keyboard, args=(keys, stop), daemon=True).start()
