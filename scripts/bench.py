@@ -102,14 +102,7 @@ class Speech:
         self.grammar_clips = [c for c in self.clips if self.grammar_for(c[2])]
         # As `serve` and the kiosk do at start (pipeline.warm_up): open-vocabulary recognizers
         # that have expanded their graph, one per thread, so no timed turn pays ~2 s for it.
-        warm = [self.model.take_open(RATE) for _ in range(os.cpu_count() or 1)]
-        for rec in warm:
-            for pcm, _, _ in self.clips:
-                rec.Reset()
-                rec.AcceptWaveform(pcm)
-                rec.FinalResult()
-        for rec in warm:
-            self.model.give_back(RATE, rec)
+        self.model.warm(RATE, [pcm for pcm, _, _ in self.clips], recognizers=os.cpu_count() or 1)
 
     def grammar_for(self, expect: str | None) -> list[str]:
         """The grammar a turn is decoded with first (the step's answers, voice/asr.py): raw

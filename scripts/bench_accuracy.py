@@ -96,6 +96,7 @@ def run(rates: tuple[int, ...] = (16000, 8000), verbose: bool = False) -> dict:
                 heard = rec.recognize(pcm)
                 cpu += time.process_time() - started
                 audio += len(pcm) / 2 / rate
+                # (getattr: the script also measures commits from before ``open_ran``)
                 open_runs += int(getattr(rec, "open_ran", rec.streamed_open))
                 said = meaning(nlu, heard.text, expect) if heard.text else (None, None, None)
                 ok = said == meaning(nlu, text, expect)

@@ -475,3 +475,10 @@ def test_a_short_answer_pieced_together_off_the_list_is_never_taken_as_sure(fake
     assert result.band == "confirm" and result.signals["off_list"] == 1.0
     listed = staged(fake, lambda g: ("아니요", 1.0))
     assert listed.recognize(SPEECH).band == "accept" and listed.decodes == ["answers"]
+
+
+def test_warm_up_can_pool_one_recognizer_per_thread(fake):
+    rec = fake(lambda g: ("무엇", 0.9))
+    rec.model.warm(16000, [SPEECH], recognizers=2)
+    assert len(FakeKaldi.made) == 2 and rec.model.idle_open == 2
+    assert all(k.fed == 1 and k.finals == 1 for k in FakeKaldi.made)

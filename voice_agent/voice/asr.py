@@ -165,19 +165,22 @@ class SpeechModel:
             if len(idle) < self.keep_idle:
                 idle.append(rec)
 
-    def warm(self, rate: int, utterances: Iterable[bytes]) -> float:
-        """Decode sample speech on an open-vocabulary recognizer and pool it, so the process's
-        first caller does not pay for expanding the graph. Returns the seconds it took."""
+    def warm(self, rate: int, utterances: Iterable[bytes], recognizers: int = 1) -> float:
+        """Decode sample speech on ``recognizers`` open-vocabulary recognizers and pool them,
+        so the process's first callers do not pay for expanding the graph. Returns the seconds
+        it took."""
         import time
         started = time.perf_counter()
-        rec = self.take_open(rate)
-        for pcm in utterances:
-            pcm = bytes(pcm[: len(pcm) - len(pcm) % 2])
-            if pcm:
-                rec.Reset()
-                rec.AcceptWaveform(pcm)
-                rec.FinalResult()
-        self.give_back(rate, rec)
+        utterances = [bytes(p[: len(p) - len(p) % 2]) for p in utterances]
+        taken = [self.take_open(rate) for _ in range(recognizers)]
+        for rec in taken:
+            for pcm in utterances:
+                if pcm:
+                    rec.Reset()
+                    rec.AcceptWaveform(pcm)
+                    rec.FinalResult()
+        for rec in taken:
+            self.give_back(rate, rec)
         return time.perf_counter() - started
 
     @property
@@ -242,7 +245,7 @@ class Recognizer:
         self._applied: list[list[str] | None] = []
         self._open_rec = None
         self._grammar_cache: dict[tuple[str, str | None], tuple[list[str], list[list[str]]]] = {}
-        self._listed: dict[tuple[str, str | None, int], set[str]] = {}
+        self._listed: list[set[str]] = []     # each grammar's phrases, to look a result up
         self._buffer: list[bytes] = []
         self._streams: list[Any] = []         # recognizers fed during this utterance
         self._unfinished: list[Any] = []      # fed but not finalized: FinalResult before reuse
@@ -278,6 +281,7 @@ class Recognizer:
                     grammars.append(words)
             self._grammar_cache[key] = (phrases, grammars)
         self.phrases, self.grammars = self._grammar_cache[key]
+        self._listed = [set(words) for words in self.grammars]
 
     @property
     def grammar_words(self) -> list[str]:
@@ -477,10 +481,7 @@ class Recognizer:
         if not result.text or not expectation(self.expecting).short \
                 or self.kind not in PHRASE_KINDS:
             return False
-        listed = self._listed.get((self.lang, self.expecting, stage))
-        if listed is None:
-            listed = self._listed[(self.lang, self.expecting, stage)] = set(self.grammars[stage])
-        return result.text not in listed
+        return result.text not in self._listed[stage]
 
     @staticmethod
     def _outside(best: AsrResult) -> bool:
