@@ -239,12 +239,14 @@ class Recognizer:
         self.today = today                    # the call's day: dates are parsed as the dialogue does
         self.expecting: str | None = None
         self.phrases: list[str] = []          # what the dialogue understands, for fuzzy matching
+        self._phrase_set: set[str] = set()
         # The grammars decoded with, narrowest first: the step's answers, then all it understands.
         self.grammars: list[list[str]] = []
         self._grammar_recs: list[Any] = []    # one recognizer per grammar, kept for the call
         self._applied: list[list[str] | None] = []
         self._open_rec = None
-        self._grammar_cache: dict[tuple[str, str | None], tuple[list[str], list[list[str]]]] = {}
+        self._grammar_cache: dict[tuple[str, str | None],
+                                 tuple[list[str], list[list[str]], set[str]]] = {}
         self._listed: list[set[str]] = []     # each grammar's phrases, to look a result up
         self._buffer: list[bytes] = []
         self._streams: list[Any] = []         # recognizers fed during this utterance
@@ -279,8 +281,8 @@ class Recognizer:
             for words in (self.model.grammar(answers), self.model.grammar(phrases)):
                 if words and words not in grammars:     # an empty grammar would crash Vosk
                     grammars.append(words)
-            self._grammar_cache[key] = (phrases, grammars)
-        self.phrases, self.grammars = self._grammar_cache[key]
+            self._grammar_cache[key] = (phrases, grammars, set(phrases))
+        self.phrases, self.grammars, self._phrase_set = self._grammar_cache[key]
         self._listed = [set(words) for words in self.grammars]
 
     @property
@@ -296,21 +298,21 @@ class Recognizer:
         return _vosk_module()
 
     def _grammar_recognizer(self, stage: int = 0):
-        words = self.grammars[stage]
-        grammar = json.dumps(words, ensure_ascii=False)   # non-empty, checked in ``expect``
+        words = self.grammars[stage]   # non-empty, checked in ``expect``
         while len(self._grammar_recs) <= stage:
             self._grammar_recs.append(None)
             self._applied.append(None)
         rec = self._grammar_recs[stage]
         if rec is None:
-            rec = self._vosk().KaldiRecognizer(self.model.model, self.rate, grammar)
+            rec = self._vosk().KaldiRecognizer(self.model.model, self.rate,
+                                               json.dumps(words, ensure_ascii=False))
             rec.SetWords(True)
             # The n-best list on the one decode: share and word posteriors (confidence.py).
             rec.SetMaxAlternatives(max(self.n_alternatives, POSTERIOR_ALTERNATIVES))
             self._grammar_recs[stage] = rec
         elif self._applied[stage] != words:
             rec.Reset()
-            rec.SetGrammar(grammar)
+            rec.SetGrammar(json.dumps(words, ensure_ascii=False))
         self._applied[stage] = list(words)
         return rec
 
@@ -454,7 +456,6 @@ class Recognizer:
             t for t in (final.get("text") or "").split() if not is_filler(t))
         confs = [float(w.get("conf", 0.0)) for w in known]
         share = alternative_share([s for _, s in alts]) if alts else None
-        fuzzy = fuzzy_match(text, self.phrases) if text else None
         value, kind = None, None
         if self.kind and self.nlu is not None and text:
             try:
@@ -462,8 +463,13 @@ class Recognizer:
                 kind = self.kind          # parsed: the dialogue uses this value as it is
             except (ValueError, TypeError):
                 value = None
-        if value is not None and fuzzy is not None:
-            fuzzy = 1.0          # a value that parses is as good as a listed phrase
+        fuzzy = None
+        if text and self.phrases:
+            # A value that parses is as good as a listed phrase, and a listed phrase matches
+            # itself: only other words are matched (rapidfuzz holds the interpreter lock, so
+            # every match costs the other calls in the process too).
+            fuzzy = (1.0 if value is not None or text in self._phrase_set
+                     else fuzzy_match(text, self.phrases))
         confidence = combine(confs, hits, share, fuzzy) if text else 0.0
         signals = {"words": sum(confs) / len(confs) if confs else 0.0, "unknown": float(hits)}
         if share is not None:
@@ -523,7 +529,7 @@ class Recognizer:
                 return self.nlu.parse_value(self.kind, words, self.lang, today=self.today)
             except (ValueError, TypeError):
                 return None
-        if not words or not self.phrases:
+        if not words or not self.phrases or words in self._phrase_set:
             return words
         from rapidfuzz import fuzz, process
         best = process.extractOne(words, self.phrases, scorer=fuzz.ratio)
