@@ -49,7 +49,15 @@ def test_the_account_length_is_a_setting():
     ("card_expiry", "december twenty thirty", "en", True),
     ("card_expiry", "december twenty twenty", "en", False),      # expired: not a valid answer
     ("date", "next friday", "en", True),
-    ("intent", "pay my bill", "en", False), ("charge", "the mobile plan", "en", False),
+    ("charge", "the mobile plan", "en", False),
+    # A request: whole when it is a listed one no other goes on from, or (Korean) a sentence
+    # with its ending that names one intent.
+    ("intent", "i want to make a payment", "en", True), ("intent", "what's my balance", "en", True),
+    ("intent", "pay my bill", "en", False),         # "pay my bill on the fifth" is listed
+    ("intent", "cancel", "en", False),              # "cancel my scheduled payment" is listed
+    ("intent", "do you", "en", False), ("intent", "uh", "en", False),
+    ("intent", "요금 내고 게 요", "ko", True),      # espeak-ng "요금 낼게요" as the model heard it
+    ("intent", "인터넷 요금", "ko", False), ("intent", "납부 기한", "ko", False),
     ("confirm", "", "en", False),
 ])
 def test_spoken_answers(nlu, expecting, text, lang, whole):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from voice_agent.voice.audio import noise, read_wav, silence
+from voice_agent.voice.audio import mix, noise, read_wav, silence
 from voice_agent.voice.endpoint import Endpointer, NoInput, Utterance, find_speech
 
 from voice_helpers import espeak, needs_espeak
@@ -87,3 +87,39 @@ def test_short_answers_end_sooner_from_settings():
     assert end_silence_for(audio, "card_number") == 800 and end_silence_for(audio, None) == 800
     ep = Endpointer.from_settings(audio, expecting="confirm")
     assert ep.end_silence_ms == 450
+
+
+def _ended_after(pcm_before: bytes, speech: bytes, after: bytes, rate: int = 16000) -> float:
+    """Seconds of ``after`` fed (in 20 ms chunks) before the utterance ended."""
+    ep = Endpointer.from_settings(AUDIO, rate=rate)
+    assert ep.feed(pcm_before + speech) is None
+    step = rate // 50 * 2
+    for pos in range(0, len(after), step):
+        if isinstance(ep.feed(after[pos: pos + step]), Utterance):
+            return (pos + step) / 2 / rate
+    raise AssertionError("never ended")
+
+
+def _trimmed(pcm: bytes) -> bytes:
+    """Without the silence espeak-ng puts after the speech (the sound ends where it stops)."""
+    import numpy as np
+    loud = np.nonzero(np.abs(np.frombuffer(pcm, "<i2")) > 300)[0]
+    return pcm[: 2 * (int(loud[-1]) + 1)]
+
+
+@needs_espeak
+@pytest.mark.parametrize("rate", [16000, 8000])
+def test_the_wait_starts_when_the_sound_stops_not_after_the_detectors_hangover(speech, rate):
+    from voice_agent.voice.audio import convert
+    # webrtcvad calls ~90 ms of digital silence after speech voiced; that is silence.
+    said = _trimmed(convert(speech, 16000, rate))
+    waited = _ended_after(silence(0.5, rate), said, silence(2.0, rate), rate)
+    assert 0.8 <= waited <= 0.8 + 0.05, waited
+    # The same over a line with a noise floor (-46 dBFS): the floor, heard before the speech,
+    # is silence too; the speech itself is never taken for it.
+    floor = noise(2.5, rate, 0.005, seed=1)
+    waited = _ended_after(floor[: len(floor) // 5], mix(said, floor[: len(said)]),
+                          floor[len(floor) // 5:], rate)
+    assert 0.8 <= waited <= 0.8 + 0.05, waited
+    found = find_speech(silence(0.5, rate) + said + silence(1.0, rate), rate, AUDIO)
+    assert found.end_s - found.start_s >= len(said) / 2 / rate        # nothing of it cut

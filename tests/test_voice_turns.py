@@ -178,15 +178,36 @@ def test_a_pause_inside_an_incomplete_card_number_does_not_end_it(nlu):
     assert waited >= AUDIO["end_silence_ms"] / 1000
 
 
-def test_other_whole_answers_end_sooner_and_open_requests_never_do(nlu):
+def test_other_whole_answers_end_sooner_and_open_requests_only_when_whole(nlu):
     for expecting, text, whole in (("confirm", "yes", True), ("language", "spanish", True),
                                    ("payment_method", "bank account", True),
                                    ("amount", "fifty dollars", True), ("amount", "fifty", False),
                                    ("card_expiry", "december twenty thirty", True),
                                    ("account_number", "three zero zero four", False),
-                                   ("intent", "pay my bill", False)):
+                                   ("intent", "pay my bill", False),
+                                   ("intent", "i want to make a payment", True)):
         _, end, _ = spoken_turn(nlu, expecting, text)
         assert end.complete == whole, (expecting, text)
+
+
+def test_a_whole_request_ends_after_the_request_wait_and_a_beginning_waits_on(nlu):
+    request = AUDIO["end_silence_request_ms"] / 1000
+    long = AUDIO["end_silence_ms"] / 1000
+    assert AUDIO["end_silence_complete_ms"] / 1000 < request < long
+    waited, end, _ = spoken_turn(nlu, "intent", "i want to make a payment")
+    assert end.complete and request <= waited <= request + 0.12, waited
+    # "cancel" may go on ("cancel my scheduled payment"): a 0.6 s pause after it is not the end.
+    waited, end, _ = spoken_turn(nlu, "intent", "cancel", "cancel my scheduled payment",
+                                 switch_s=1.5, parts=(0.6, 1.2), pause_s=0.6)
+    assert end.end_s - end.start_s > 0.6 + 0.6 + 1.2 - 0.1      # one turn, not cut at "cancel"
+    # 0 turns it off: every request waits the long wait.
+    off = {**AUDIO, "end_silence_request_ms": 0}
+    sink = Hearing(nlu, "intent", "i want to make a payment")
+    loop = TurnLoop(off, RATE, listen=lambda: sink)
+    loop.start("intent")
+    pcm = silence(0.3, RATE) + noise(1.2, RATE, 0.2)
+    (at, end), = run(loop, pcm + silence(2.0, RATE))
+    assert not end.complete and (at + 1) * 0.02 - len(pcm) / (2 * RATE) >= long
 
 
 def test_a_complete_keyed_number_ends_at_once_or_after_the_short_key_pause():

@@ -10,6 +10,8 @@ stages cannot drift apart:
   or a pause ends a number: ``dialogue.keypad``);
 - ``short``: a one- or two-word answer, so live audio ends the turn after the short
   end-of-speech wait (``audio.end_silence_short_ms``) instead of the long one;
+- ``request``: a free request, understood as one of the intents: live audio ends it after
+  ``audio.end_silence_request_ms`` once it is a whole listed request (``voice.complete``);
 - ``secret``: what may be shown or stored of the answer: ``"none"``, ``"whole"`` (nothing of
   it: PIN, SSN digits, expiry, routing number) or ``"last4"`` (a card or bank account number
   keeps its last four digits when it is long enough: ``redact.redact_entry``).
@@ -33,6 +35,7 @@ class Expectation:
     kind: str | None = None     # nlu value kind; None: words (intents, choices), no value parsed
     one_key: bool = False       # a single key is the whole answer: no "#" or pause needed
     short: bool = False         # a short answer: live audio ends it after the short wait
+    request: bool = False       # a free request, matched to the intents
     secret: str = "none"        # "none" | "whole" | "last4"
 
     @property
@@ -56,7 +59,7 @@ def _pick(name: str, kind: str | None = None, short: bool = True) -> Expectation
 # Every `expecting` value of the contract, in the order the contract lists them.
 EXPECTATIONS: dict[str, Expectation] = {e.name: e for e in (
     _pick("language", "language"),
-    _pick("intent", short=False),               # a free request: callers pause inside it
+    Expectation("intent", one_key=True, request=True),   # a free request: callers pause in it
     _number("account_number"),
     _number("pin", secret="whole"),
     _number("zip"),

@@ -40,7 +40,8 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
     "speech_rate": (80, 450), "slow_speech_rate": (80, 450),          # espeak-ng's range
     "audio.sample_rate": (8000, 48000), "audio.no_input_timeout_s": (0.5, 600),
     "audio.end_silence_ms": (50, 10000), "audio.end_silence_short_ms": (50, 10000),
-    "audio.end_silence_complete_ms": (0, 10000), "audio.key_complete_pause_s": (0, 60),
+    "audio.end_silence_complete_ms": (0, 10000), "audio.end_silence_request_ms": (0, 10000),
+    "audio.key_complete_pause_s": (0, 60),
     "audio.account_number_digits": (0, 24),
     "audio.max_utterance_s": (1, 600),
     "audio.confidence_accept": (0, 1), "audio.confidence_confirm": (0, 1),

@@ -81,6 +81,9 @@ class IntentIndex:
                     units = self.units(words)
                     self.sentences.append((intent, units, sentence))
                     intent_units[intent].update(units)
+        # Every listed sentence's beginnings: a request that is one of them may go on ("cancel"
+        # -> "cancel my scheduled payment"), so it is not yet whole (``whole``).
+        self.beginnings = {s[:k] for s in self.exact for k in range(1, len(s))}
         n = max(1, len(intent_units))
         df: dict[str, int] = defaultdict(int)
         for units in intent_units.values():
@@ -178,6 +181,22 @@ class IntentIndex:
         return units
 
     # -- matching -------------------------------------------------------------------------------
+    def whole(self, words: list[str]) -> str | None:
+        """The intent of a request already said whole: word for word a listed sentence of one
+        intent that no listed sentence goes on from ("i want to make a payment" is whole, "pay
+        my" and "cancel" are not), or, in a language whose sentences end with an ending of their
+        own (Korean "요금 낼게요"), a sentence so ended that names one intent. Anything else may
+        still be the start of something longer (tests/nlu sets: "do you" is "help" at 0.8, and
+        "do you accept visa" another intent; "연체료" is "fees", "연체료 낼게요" a payment)."""
+        prepared = tuple(self.prepare(words))
+        exact = self.exact.get(prepared)
+        if exact and len(exact) == 1 and prepared not in self.beginnings:
+            return next(iter(exact))
+        if prepared and words and words[-1].endswith(self.ld.sentence_endings):
+            intent = self.match(words).intent
+            return intent if intent != "out_of_scope" else None
+        return None
+
     def match(self, words: list[str]) -> IntentMatch:
         words = self.prepare(words)
         if not words:

@@ -78,6 +78,9 @@ class LocaleData:
     # "scratch that", "no mejor", "아니": the value said after the last one wins (values.toml).
     corrections: list[tuple[str, ...]] = field(default_factory=list)
     require_keyword: frozenset[str] = frozenset()   # intents that win only with a keyphrase
+    # Endings that finish a sentence ("요", "다": Korean puts the verb and its ending last), so
+    # a request ending in one is over (values.toml [settings] sentence_endings; may be empty).
+    sentence_endings: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, code: str, base: Path | None = None) -> LocaleData:
@@ -127,6 +130,7 @@ class LocaleData:
             slot_cues={k: _phrases(v) for k, v in values.get("slot_cues", {}).items()},
             keyphrases=keyphrases, require_keyword=frozenset(require),
             corrections=_phrases(values.get("corrections", {}).get("markers")),
+            sentence_endings=tuple(fold(e) for e in settings.get("sentence_endings", [])),
         )
 
     def without_fillers(self, words: list[str], keep_corrections: bool = False) -> list[str]:

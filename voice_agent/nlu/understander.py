@@ -94,6 +94,10 @@ class Understander:
     def match_intent(self, text: str, lang: str) -> IntentMatch:
         return self._index[self.locale(lang).code].match(self.words(text, lang))
 
+    def whole_request(self, text: str, lang: str) -> str | None:
+        """The intent of ``text`` when it already is a whole request (``IntentIndex.whole``)."""
+        return self._index[self.locale(lang).code].whole(self.words(text, lang))
+
     def understand(self, text: str, lang: str, expect: str | None = None,
                    today: dt.date | None = None, *, parsed: bool = False,
                    value: Any = None) -> Understanding:

@@ -4,7 +4,9 @@ Ending a turn by silence alone costs every caller the long end-of-speech wait, e
 plain "yes". People answer each other within a few hundred milliseconds because they hear when
 an answer is complete; this module is that judgement, for the turn loop (``voice.turns``):
 
-- a complete, valid answer ends the turn after the short ``audio.end_silence_complete_ms``;
+- a complete, valid answer ends the turn after the short ``audio.end_silence_complete_ms``,
+  a whole request (the main menu's "i want to make a payment") after
+  ``audio.end_silence_request_ms``: callers go on after a request more often than after a yes;
 - an incomplete one ("four one one one" and a pause while the caller reads the next group)
   keeps the long wait, so nobody is cut off mid-number.
 
@@ -72,10 +74,16 @@ def spoken_complete(expecting: str | None, text: str, lang: str, nlu: Any,
                     audio: Mapping[str, Any], today: dt.date | None = None) -> bool:
     """Whether ``text`` (what was recognised so far) is a complete, valid answer to
     ``expecting``: a yes or no, a language, a count, a menu choice, a whole and valid number,
-    a full expiry or date, an amount followed by its currency word. Open requests (the main
-    menu, a charge or reason in the caller's words) are never judged complete here."""
+    a full expiry or date, an amount followed by its currency word; a request (the main menu)
+    said word for word as one listed request that no other goes on from ("i want to make a
+    payment", not "cancel" which may become "cancel my scheduled payment"). A charge or reason
+    in the caller's words is never judged complete here."""
     record = expectation(expecting)
-    if not text.strip() or nlu is None or not record.short and record.kind is None:
+    if not text.strip() or nlu is None:
+        return False
+    if record.request:
+        return nlu.whole_request(text, lang) is not None
+    if not record.short and record.kind is None:
         return False
     today = today or dt.date.today()
     if record.kind is None:              # a menu answered in words: its choice list decides

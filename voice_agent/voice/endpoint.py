@@ -2,7 +2,10 @@
 
 webrtcvad marks 30 ms frames as voiced or not. Speech starts when most of the recent frames are
 voiced (a click is not speech), ends after ``end_silence_ms`` of unvoiced frames, and is cut at
-``max_utterance_s``. No speech within ``no_input_timeout_s`` is the dialogue's no-input event.
+``max_utterance_s``. webrtcvad keeps calling frames voiced for about 90 ms after the sound stops
+(its hangover, measured even on digital silence); so once speech has started, a frame no louder
+than the line's noise floor counts as silence whatever it says, and the wait starts when the
+caller stops, not 90 ms later. No speech within ``no_input_timeout_s`` is the dialogue's no-input event.
 A little audio before the start is kept so the recognizer hears the first syllable whole.
 
 ``on_speech`` receives the utterance's audio as it is found, so a recognizer can decode while the
@@ -18,6 +21,7 @@ last word a little later), and never while the caller speaks.
 from __future__ import annotations
 
 import collections
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +30,14 @@ from voice_agent.expect import expectation
 
 FRAME_MS = 30
 VAD_RATES = (8000, 16000, 32000, 48000)
+# A frame within QUIET_MARGIN_DB of the noise floor is not speech. The floor is the median level
+# of the last unvoiced frames (before the speech and in its pauses; it carries over from turn to
+# turn, as the line does), never taken below QUIET_FLOOR_DBFS: 16-bit digital silence and an
+# idle G.711 line are far below it, and a G.711 line's decay after speech (-62 to -75 dBFS
+# measured on espeak-ng Korean, whose speech frames are -12 to -57) falls under it.
+QUIET_FLOOR_DBFS = -66.0
+QUIET_MARGIN_DB = 6.0
+FLOOR_FRAMES = 33               # about a second of unvoiced audio sets the floor
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,8 @@ class Endpointer:
     _speech_start: int = 0
     _silent_run: int = 0
     _held: list[bytes] = field(default_factory=list)     # silence not handed on (yet)
+    _unvoiced_db: collections.deque = field(           # levels of unvoiced frames: the floor
+        default_factory=lambda: collections.deque(maxlen=FLOOR_FRAMES))
     _out: list[bytes] = field(default_factory=list)      # speech for ``on_speech``, this feed
 
     def __post_init__(self) -> None:
@@ -146,6 +160,8 @@ class Endpointer:
             if self._speech is None:
                 self._recent.append((frame, voiced))
                 window = list(self._recent)[-self.start_frames:]
+                if not voiced:
+                    self._unvoiced_db.append(level_dbfs(frame))
                 if sum(v for _, v in window) >= self.start_voiced:
                     self._speech = [f for f, _ in self._recent]      # lead-in included
                     self._speech_start = self._frames_seen - len(self._recent)
@@ -157,6 +173,11 @@ class Endpointer:
                     return NoInput(self.elapsed_s)
                 continue
             self._speech.append(frame)
+            level = level_dbfs(frame)
+            if not voiced:
+                self._unvoiced_db.append(level)
+            elif level <= self._noise_floor() + QUIET_MARGIN_DB:
+                voiced = False           # webrtcvad's hangover after the sound stopped
             self._silent_run = 0 if voiced else self._silent_run + 1
             self._hand_on(frame, voiced)
             if self._silent_run * FRAME_MS >= self.end_silence_ms:
@@ -167,6 +188,11 @@ class Endpointer:
                 return self._utterance()
         self._flush()
         return None
+
+    def _noise_floor(self) -> float:
+        levels = sorted(self._unvoiced_db)
+        floor = levels[len(levels) // 2] if levels else QUIET_FLOOR_DBFS
+        return max(floor, QUIET_FLOOR_DBFS)
 
     def _whole_answer(self) -> bool:
         """In a pause of at least ``complete_silence_ms``: whether the answer is already whole
@@ -184,6 +210,14 @@ class Endpointer:
         return NoInput(self.elapsed_s)
 
 
+def level_dbfs(frame: bytes) -> float:
+    """A frame's RMS level in dB below full scale (-120 for digital silence)."""
+    import numpy as np
+    x = np.frombuffer(frame, "<i2").astype(np.float32)
+    power = float(np.dot(x, x)) / max(len(x), 1) / 32768.0 ** 2
+    return 10 * math.log10(power) if power > 1e-12 else -120.0
+
+
 def end_silence_for(audio: Mapping[str, Any], expecting: str | None) -> int:
     """The end-of-speech wait (ms) for the answer to ``expecting`` while it is not known to be
     whole: the short one for short answers (``voice_agent.expect``: yes/no, a menu choice), the
@@ -193,8 +227,11 @@ def end_silence_for(audio: Mapping[str, Any], expecting: str | None) -> int:
     return int(audio["end_silence_ms"])
 
 
-def complete_silence(audio: Mapping[str, Any]) -> int:
-    """The end-of-speech wait (ms) after an answer already heard whole (0: never sooner)."""
+def complete_silence(audio: Mapping[str, Any], expecting: str | None = None) -> int:
+    """The end-of-speech wait (ms) after an answer to ``expecting`` already heard whole (0:
+    never sooner): ``end_silence_request_ms`` for a request, else ``end_silence_complete_ms``."""
+    if expectation(expecting).request:
+        return int(audio.get("end_silence_request_ms", 0))
     return int(audio.get("end_silence_complete_ms", 0))
 
 

@@ -18,7 +18,8 @@ differ only in where audio and keys come from; how a turn ends is decided here, 
   so the recognizer decodes as the words arrive and only its final step is left at the end.
   In a pause the sink is asked whether what it heard so far is a whole answer
   (``SpeechSink.complete``, judged by ``voice.complete.spoken_complete``): then the turn ends
-  after ``audio.end_silence_complete_ms`` (semantic end of turn), else the wait goes on.
+  after ``audio.end_silence_complete_ms`` (``end_silence_request_ms`` for a request: semantic
+  end of turn), else the wait goes on.
 - nothing at all ends at the no-input timeout; while a prompt plays the no-input clock does not
   run (it is timed from the prompt's end), and a key or speech during a prompt is a barge-in,
   signalled to the front end (``on_barge_in``), which stops the playback.
@@ -93,7 +94,6 @@ class TurnLoop:
         if recording:
             self.speech.no_input_timeout_s = float("inf")    # a recording has no clock to wait on
         else:
-            self.speech.complete_silence_ms = complete_silence(audio)
             self.speech.complete = self._heard_whole
         self.key_complete_pause_s = float(audio.get("key_complete_pause_s", key_pause_s))
         self._live: SpeechSink | None = None
@@ -106,6 +106,7 @@ class TurnLoop:
         self.expecting = expecting
         if not self.recording:
             self.speech.end_silence_ms = end_silence_for(self.audio, expecting)
+            self.speech.complete_silence_ms = complete_silence(self.audio, expecting)
         self._begin()
 
     def press(self, keys: str) -> None:
