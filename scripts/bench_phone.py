@@ -52,6 +52,9 @@ SCRIPT: dict[str, list[tuple[str, str, str]]] = {
     "payment_method": [("short", "say", "카드"), ("digits", "keys", "1")],
     "card_number": [("digits", "keys", "5555555555554444")],
     "card_expiry": [("digits", "keys", "1230")],
+    # When "카드" is heard as "계좌로" (bank) the call goes on by bank account, as a caller's would.
+    "routing_number": [("digits", "keys", "011000015")],
+    "bank_account_number": [("digits", "keys", "12345678#")],
     "confirm": [("short", "say", "네"), ("digits", "keys", "1")],
 }
 LOUD = 0.02          # a 10 ms frame above this share of full scale is sound
