@@ -252,7 +252,7 @@ def test_speech_or_a_key_during_a_prompt_stops_it_and_no_input_waits_for_the_pro
 class HearingRecognizer(StreamingRecognizer):
     """Also gives its partial result: the scripted answer once any audio was fed."""
 
-    def partial(self) -> str:
+    def partial(self, in_pause: bool = False) -> str:
         return self.answers[0] if self.fed_at and self.answers else ""
 
 

@@ -482,3 +482,27 @@ def test_warm_up_can_pool_one_recognizer_per_thread(fake):
     rec.model.warm(16000, [SPEECH], recognizers=2)
     assert len(FakeKaldi.made) == 2 and rec.model.idle_open == 2
     assert all(k.fed == 1 and k.finals == 1 for k in FakeKaldi.made)
+
+
+@pytest.mark.model
+@needs_model
+@needs_espeak
+def test_real_model_a_pause_fed_again_shows_the_last_word_in_the_partial(ko_model, tmp_path):
+    # Vosk decides a word only ~0.3 s of audio after it: 200 ms into the pause after "네" the
+    # partial result is still empty, unless the pause is fed once more (``in_pause``).
+    import numpy as np
+    settings, model = ko_model
+    pcm, _ = read_wav(espeak("네", "ko", tmp_path / "t.wav"), 16000)
+    loud = np.nonzero(np.abs(np.frombuffer(pcm, "<i2")) > 300)[0]
+    said = silence(0.3, 16000) + pcm[: 2 * (int(loud[-1]) + 1)] + silence(0.2, 16000)
+    heard = {}
+    for in_pause in (False, True):
+        rec = asr.Recognizer.from_settings(model, settings, 16000, "ko", FakeNLU())
+        rec.expect("confirm")
+        rec.start()
+        for pos in range(0, len(said), 640):                 # 20 ms chunks, as a line sends
+            rec.feed(said[pos: pos + 640])
+        heard[in_pause] = rec.partial(in_pause=in_pause)
+        assert rec.partial(in_pause=in_pause) == heard[in_pause]   # fed again once per pause
+        assert rec.finish().text == "네"
+    assert heard == {False: "", True: "네"}

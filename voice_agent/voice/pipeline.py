@@ -340,7 +340,8 @@ class LiveRecognition:
         if partial is None or self._held is not None or self.lang is None:
             return False
         call = self.call
-        return spoken_complete(call.turn.expecting, partial(), self.lang, call.nlu,
+        # Asked only in the caller's pauses (the turn loop's rule), so the audio is a pause.
+        return spoken_complete(call.turn.expecting, partial(in_pause=True), self.lang, call.nlu,
                                call.settings["audio"], call.today)
 
     def result(self) -> AsrResult | None:
