@@ -160,6 +160,8 @@ def bench_memory(speech: Speech, calls: int) -> dict:
         rec.recognize(speech.clips[0][0])
         alive.append(rec)
     per_call = (bench_voice.rss_mb() - before) / calls
+    for rec in alive:       # back to the pool: the warm open recognizers the next sections use
+        rec.close()
     return {"model_mb": round(speech.model_mb, 1), "model_load_s": round(speech.load_s, 2),
             "per_call_mb": round(per_call, 1), "calls": calls}
 
