@@ -83,9 +83,10 @@ DEFAULTS: dict[str, Any] = {
               # whole, valid answer (a yes, a menu choice, a card number passing Luhn, a full
               # expiry, an amount and its currency word ...) a pause this long ends the turn.
               "end_silence_complete_ms": 200,
-              # A request at the main menu said word for word as one listed request that no
-              # other goes on from ("i want to make a payment"; not "cancel", which may become
-              # "cancel my scheduled payment") ends after this pause (0: end_silence_ms always).
+              # A whole request at the main menu ends after this pause (0: end_silence_ms
+              # always): said word for word as one listed request that no other goes on from
+              # ("i want to make a payment"; not "cancel", which may become "cancel my scheduled
+              # payment"), or a sentence with one of the locale's sentence_endings ("요금 낼게요").
               "end_silence_request_ms": 400,
               # Keys that already make a whole number end the entry after this pause when a
               # longer entry could still be valid (ZIP+4, a 19-digit card), at once otherwise.
